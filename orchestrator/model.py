@@ -71,7 +71,8 @@ def parse_time(value: Any, field_name: str = "time", assume_utc: bool = False) -
         if not assume_utc:
             raise ValidationError(field_name, value, "a time with a zone, e.g. 2025-01-31T09:30:00Z or +02:00")
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    # GitHub's times are whole seconds; dropping fractions keeps re-imports byte-identical.
+    return parsed.astimezone(timezone.utc).replace(microsecond=0)
 
 
 def outcome_of(status: str | None, conclusion: str | None) -> str:

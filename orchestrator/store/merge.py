@@ -1,0 +1,75 @@
+"""The merge of run histories: a union keyed by ``(run id, attempt)``.
+
+Two writers (a sync, a ``record`` step, an import) may hold different versions of one run. The
+merged record is chosen by a total order — newer ``updated_at`` first, then a completed state,
+then the record's canonical content — so the merge is deterministic, commutative, associative
+and idempotent whatever order writers arrive in (tests/test_store_merge.py proves it with
+hypothesis). Metadata a newer version lacks (a recorded run's resource usage, the workflow id an
+import did not know) is filled from the other versions by a per-field rule that is again
+order-independent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Iterable, Mapping
+
+from ..model import RunRecord
+
+#: Fields that only describe a run and never go stale: safe to take from another version.
+FILLABLE = ("run_number", "workflow_id", "path", "event", "head_branch", "run_started_at", "actor", "usage")
+
+
+def rank(run: RunRecord) -> tuple:
+    """The total order of versions of one run on the fields that can go stale; the greatest wins."""
+    canonical = tuple(repr(getattr(run, f.name)) for f in fields(run) if f.name not in FILLABLE)
+    return (run.updated_at, run.completed, canonical)
+
+
+def _fill_key(value: object) -> str:
+    return repr(value)
+
+
+def merge_versions(versions: Iterable[RunRecord]) -> RunRecord:
+    """Merge versions of the same ``(id, attempt)`` into one record.
+
+    Stale-able fields come from the best-ranked version. Each descriptive field takes the
+    greatest non-empty value any version has: a per-field join, so merging in any grouping or
+    order gives the same record (values of one attempt agree in practice; the order only matters
+    to break the tie deterministically when they do not).
+    """
+    versions = list(versions)
+    winner = max(versions, key=rank)
+    filled = {}
+    for name in FILLABLE:
+        values = [getattr(v, name) for v in versions if getattr(v, name) is not None]
+        best = max(values, key=_fill_key) if values else None
+        if best != getattr(winner, name):
+            filled[name] = best
+    return replace(winner, **filled) if filled else winner
+
+
+def merge_runs(
+    existing: Mapping[tuple[int, int], RunRecord], incoming: Iterable[RunRecord]
+) -> tuple[dict[tuple[int, int], RunRecord], dict[str, int]]:
+    """Merge ``incoming`` into ``existing``; returns the new mapping and added/updated/unchanged counts."""
+    merged = dict(existing)
+    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    for run in incoming:
+        current = merged.get(run.key)
+        if current is None:
+            merged[run.key] = run
+            counts["added"] += 1
+            continue
+        result = merge_versions((current, run))
+        if _same(result, current):
+            counts["unchanged"] += 1
+        else:
+            merged[run.key] = result
+            counts["updated"] += 1
+    return merged, counts
+
+
+def _same(a: RunRecord, b: RunRecord) -> bool:
+    """Equal in every field, resource usage included (dataclass equality ignores it)."""
+    return a == b and a.usage == b.usage
