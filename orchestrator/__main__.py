@@ -1,0 +1,5 @@
+"""``python -m orchestrator`` behaves exactly like the ``workflow-orchestrator`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

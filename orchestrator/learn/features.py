@@ -1,0 +1,263 @@
+"""Features that use only what was known before a moment: no run ever sees itself or its future.
+
+:class:`History` turns a runs frame into sorted per-group timelines whose row ``i`` holds
+statistics over the group's runs *finished* up to and including row ``i``. The state of a
+workflow at time ``t`` is then the last row finished strictly before ``t`` (one
+``searchsorted``): a run's own duration and outcome, and anything that finished after it was
+created, can never reach its features. Training rows and live predictions go through the same
+:meth:`History.features_at`, so what the model learns from is exactly what it will be given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["History", "EVENTS", "DURATION_FEATURES", "SUCCESS_FEATURES", "LAST_K"]
+
+#: Window of the "last k runs" baselines (what the workflow-time-predictor Action reports).
+LAST_K = 50
+#: Events given their own category; anything else is "other". Fixed, so a model never depends
+#: on which events happened to appear in one store.
+EVENTS = ("push", "pull_request", "schedule", "workflow_dispatch", "pull_request_target",
+          "merge_group", "release", "issue_comment", "workflow_run", "repository_dispatch")
+
+#: Inputs of the duration model; every ``log_*`` is relative to ``log_med50`` except that one.
+DURATION_FEATURES = (
+    "log_med50", "rel_med5", "rel_med20", "rel_p90", "rel_ewm", "rel_last", "log_std20", "rel_event_med",
+    "log_n", "log_event_n", "fail_ewm", "streak", "last_success", "hour", "dow", "event", "is_default",
+    "attempt", "log_since_created", "log_since_finished",
+)
+#: Inputs of the success model.
+SUCCESS_FEATURES = (
+    "succ_ewm_fast", "succ_ewm_mid", "succ_ewm_slow", "succ_rate50", "succ_rate_all", "event_succ_ewm",
+    "streak", "last_success", "log_n", "log_event_n", "hour", "dow", "event", "is_default", "attempt",
+    "log_since_created", "log_since_finished", "log_med50",
+)
+
+
+@dataclass
+class _Timeline:
+    """Rows sorted by (group, time); ``locate`` finds each query's last row strictly before t."""
+
+    keys: np.ndarray
+    times: np.ndarray
+    starts: dict
+    stats: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, keys: np.ndarray, times: np.ndarray, columns: dict[str, np.ndarray]) -> "_Timeline":
+        order = np.lexsort((times, keys))
+        keys, times = keys[order], times[order]
+        change = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        bounds = np.r_[change, len(keys)]
+        starts = {keys[b]: (int(b), int(e)) for b, e in zip(bounds[:-1], bounds[1:])}
+        return cls(keys, times, starts, {name: np.asarray(col)[order] for name, col in columns.items()})
+
+    def group_index(self) -> np.ndarray:
+        """Position of each row inside its group (0 for the first run)."""
+        index = np.arange(len(self.keys))
+        firsts = np.zeros(len(self.keys), dtype=np.int64)
+        for begin, end in self.starts.values():
+            firsts[begin:end] = begin
+        return index - firsts
+
+    def locate(self, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Row index of the last run of the same group with time < t, or -1 when there is none."""
+        result = np.full(len(keys), -1, dtype=np.int64)
+        if len(keys) == 0:
+            return result
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        cuts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+        for i, key in enumerate(uniq):
+            span = self.starts.get(key)
+            if span is None:
+                continue
+            chosen = order[cuts[i]:cuts[i + 1]]
+            found = np.searchsorted(self.times[span[0]:span[1]], times[chosen], side="left")
+            result[chosen] = np.where(found > 0, span[0] + found - 1, -1)
+        return result
+
+    def take(self, name: str, rows: np.ndarray, missing: float = np.nan) -> np.ndarray:
+        values = self.stats[name]
+        out = values[np.clip(rows, 0, max(len(values) - 1, 0))] if len(values) else np.full(len(rows), missing)
+        return np.where(rows >= 0, out, missing)
+
+
+def _rolling(series: pd.Series, groups: np.ndarray, window: int, how: str, q: float = 0.5) -> np.ndarray:
+    roller = series.groupby(groups, sort=False).rolling(window, min_periods=1)
+    result = roller.quantile(q) if how == "quantile" else getattr(roller, how)()
+    return result.reset_index(level=0, drop=True).sort_index().to_numpy()
+
+
+def _ewm(series: pd.Series, groups: np.ndarray, alpha: float) -> np.ndarray:
+    result = series.groupby(groups, sort=False).ewm(alpha=alpha).mean()
+    return result.reset_index(level=0, drop=True).sort_index().to_numpy()
+
+
+def _streak(groups: np.ndarray, success: np.ndarray) -> np.ndarray:
+    """Signed length of the current run of equal outcomes: +3 = three successes in a row."""
+    new_block = np.r_[True, (groups[1:] != groups[:-1]) | (success[1:] != success[:-1])]
+    block = np.cumsum(new_block)
+    length = pd.Series(np.ones(len(block))).groupby(block).cumsum().to_numpy()
+    return np.where(success > 0.5, length, -length)
+
+
+class History:
+    """Everything the learners may know about a store, queried "as of" any moment."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        judged = frame[frame["success"].notna()]
+        workflow = judged["workflow"].to_numpy(dtype=object)
+        event = (judged["workflow"] + "\x00" + judged["event"]).to_numpy(dtype=object)
+        hour = (judged["workflow"] + "\x00" + _hour(judged["created"].to_numpy()).astype(str)).to_numpy(dtype=object)
+        finished = judged["finished"].to_numpy()
+        base = {"duration": judged["duration"].to_numpy(), "success": judged["success"].to_numpy()}
+        self._wf = self._workflow_timeline(workflow, finished, base)
+        self._event = self._event_timeline(event, finished, base)
+        self._hour = self._mean_timeline(hour, finished, base["duration"])
+        self._created = _Timeline.build(
+            frame["workflow"].to_numpy(dtype=object), frame["created"].to_numpy(),
+            {"created": frame["created"].to_numpy()},
+        )
+
+    @staticmethod
+    def _workflow_timeline(keys: np.ndarray, finished: np.ndarray, base: dict) -> _Timeline:
+        line = _Timeline.build(keys, finished, base)
+        groups, duration, success = line.keys, line.stats["duration"], line.stats["success"]
+        # A run whose length is unknown still counts for outcomes; "last value" is the last known.
+        line.stats["last_duration"] = pd.Series(duration).groupby(groups, sort=False).ffill().to_numpy()
+        log_d = pd.Series(np.log1p(duration))
+        dur, succ = pd.Series(duration), pd.Series(success)
+        line.stats.update(
+            n=line.group_index() + 1.0,
+            med5=_rolling(dur, groups, 5, "median"),
+            med20=_rolling(dur, groups, 20, "median"),
+            med50=_rolling(dur, groups, LAST_K, "median"),
+            p90=_rolling(dur, groups, LAST_K, "quantile", 0.9),
+            ewm=_ewm(log_d, groups, 0.3),
+            std20=np.nan_to_num(_rolling(log_d, groups, 20, "std")),
+            mean_all=_expanding_mean(dur, groups),
+            succ_ewm_fast=_ewm(succ, groups, 0.5),
+            succ_ewm_mid=_ewm(succ, groups, 0.15),
+            succ_ewm_slow=_ewm(succ, groups, 0.04),
+            succ_rate50=_rolling(succ, groups, LAST_K, "mean"),
+            succ_rate_all=_expanding_mean(succ, groups),
+            streak=_streak(groups, success),
+            finished=line.times,
+        )
+        return line
+
+    @staticmethod
+    def _event_timeline(keys: np.ndarray, finished: np.ndarray, base: dict) -> _Timeline:
+        line = _Timeline.build(keys, finished, base)
+        line.stats.update(
+            n=line.group_index() + 1.0,
+            med20=_rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median"),
+            succ_ewm=_ewm(pd.Series(line.stats["success"]), line.keys, 0.3),
+        )
+        return line
+
+    @staticmethod
+    def _mean_timeline(keys: np.ndarray, finished: np.ndarray, duration: np.ndarray) -> _Timeline:
+        line = _Timeline.build(keys, finished, {"duration": duration})
+        line.stats["mean"] = _expanding_mean(pd.Series(line.stats["duration"]), line.keys)
+        return line
+
+    def workflows(self) -> list[str]:
+        return list(self._created.starts)
+
+    def features_at(
+        self,
+        workflows: Sequence[str],
+        times: np.ndarray,
+        events: Sequence[str],
+        is_default: np.ndarray,
+        attempts: np.ndarray,
+    ) -> pd.DataFrame:
+        """Model inputs and baseline values for each (workflow, time) query, vectorised.
+
+        ``bl_*`` columns are the baselines' predictions from the same information; ``n`` is the
+        number of judged runs finished before ``t`` (0 = nothing known).
+        """
+        wf = np.asarray(workflows, dtype=object)
+        times = np.asarray(times, dtype=float)
+        ev = np.asarray(events, dtype=object)
+        rows = self._wf.locate(wf, times)
+        ev_rows = self._event.locate(wf + "\x00" + ev, times)
+        hour = _hour(times)
+        hour_rows = self._hour.locate(wf + "\x00" + hour.astype(str), times)
+        created_rows = self._created.locate(wf, times)
+        w, e = self._wf, self._event
+        n = np.where(rows >= 0, w.take("n", rows), 0.0)
+        med50 = w.take("med50", rows)
+        log_med = np.log1p(med50)
+        event_n = np.where(ev_rows >= 0, e.take("n", ev_rows), 0.0)
+        out = {
+            "n": n,
+            "log_med50": log_med,
+            "rel_med5": np.log1p(w.take("med5", rows)) - log_med,
+            "rel_med20": np.log1p(w.take("med20", rows)) - log_med,
+            "rel_p90": np.log1p(w.take("p90", rows)) - log_med,
+            "rel_ewm": w.take("ewm", rows) - log_med,
+            "rel_last": np.log1p(w.take("last_duration", rows)) - log_med,
+            "log_std20": w.take("std20", rows),
+            "rel_event_med": np.log1p(e.take("med20", ev_rows)) - log_med,
+            "log_n": np.log1p(n),
+            "log_event_n": np.log1p(event_n),
+            "fail_ewm": 1.0 - w.take("succ_ewm_mid", rows),
+            "succ_ewm_fast": w.take("succ_ewm_fast", rows),
+            "succ_ewm_mid": w.take("succ_ewm_mid", rows),
+            "succ_ewm_slow": w.take("succ_ewm_slow", rows),
+            "succ_rate50": w.take("succ_rate50", rows),
+            "succ_rate_all": w.take("succ_rate_all", rows),
+            "event_succ_ewm": e.take("succ_ewm", ev_rows),
+            "streak": w.take("streak", rows, 0.0),
+            "last_success": w.take("success", rows),
+            "hour": hour.astype(float),
+            "dow": (((times // 86400) + 3) % 7).astype(float),
+            "event": _event_codes(ev),
+            "is_default": np.asarray(is_default, dtype=float),
+            "attempt": np.asarray(attempts, dtype=float),
+            "log_since_created": np.log1p(np.maximum(0.0, times - self._created.take("created", created_rows))),
+            "log_since_finished": np.log1p(np.maximum(0.0, times - w.take("finished", rows))),
+            "bl_last50_median": med50,
+            "bl_last50_p90": w.take("p90", rows),
+            "bl_last_value": w.take("last_duration", rows),
+            "bl_per_hour_mean": np.where(hour_rows >= 0, self._hour.take("mean", hour_rows), w.take("mean_all", rows)),
+            "bl_historical_rate": w.take("succ_rate_all", rows),
+            "bl_repeat_last": w.take("success", rows),
+        }
+        return pd.DataFrame(out)
+
+    def training_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Features of every judged run as of its own creation, with targets and times attached."""
+        judged = frame[frame["success"].notna()]
+        feats = self.features_at(
+            judged["workflow"].to_numpy(dtype=object), judged["created"].to_numpy(),
+            judged["event"].to_numpy(dtype=object), judged["is_default"].to_numpy(), judged["attempt"].to_numpy(),
+        )
+        for column in ("workflow", "created", "finished", "duration", "success"):
+            feats[column] = judged[column].to_numpy()
+        return feats
+
+
+def _hour(times: np.ndarray) -> np.ndarray:
+    return ((np.asarray(times, dtype=float) // 3600) % 24).astype(np.int64)
+
+
+def _event_codes(events: np.ndarray) -> np.ndarray:
+    lookup = {name: float(i) for i, name in enumerate(EVENTS)}
+    return np.array([lookup.get(e, float(len(EVENTS))) for e in events], dtype=float)
+
+
+def _expanding_mean(values: pd.Series, groups: np.ndarray) -> np.ndarray:
+    """Mean of all known (non-NaN) values so far within each group."""
+    total = values.fillna(0.0).groupby(groups, sort=False).cumsum().to_numpy()
+    count = values.notna().astype(float).groupby(groups, sort=False).cumsum().to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
