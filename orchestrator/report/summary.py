@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from .markdown import code, details, html, md, mermaid_label, table
 
-__all__ = ["SummaryContext", "build_summary", "cron_text", "MAX_TABLE_ROWS"]
+__all__ = ["SummaryContext", "build_summary", "cron_text", "crons_of", "liveness_warnings", "timeout_of", "MAX_TABLE_ROWS"]
 
 #: Rows beyond this go to the JSON report only; a summary is read, not searched.
 MAX_TABLE_ROWS = 150
@@ -75,7 +75,8 @@ def _percent(value: Any) -> str:
     return f"{100 * float(value):.0f}%" if isinstance(value, (int, float)) and value == value else "–"
 
 
-def _crons(rec: Mapping[str, Any]) -> list[str]:
+def crons_of(rec: Mapping[str, Any]) -> list[str]:
+    """The workflow's current crons; the API gives a list, older answers a single string."""
     current = rec.get("current_schedule") or []
     return [current] if isinstance(current, str) else [str(c) for c in current]
 
@@ -147,7 +148,7 @@ def _header(ctx: SummaryContext) -> str:
 def _schedule_table(ctx: SummaryContext) -> str:
     rows = []
     for rec in list(ctx.recommendations)[:MAX_TABLE_ROWS]:
-        current = _crons(rec)
+        current = crons_of(rec)
         recommended = rec.get("recommended_schedule")
         now = "<br>".join(f"{code(c)} {md(cron_text(c))}" for c in current) or "–"
         after = f"{code(recommended)} {md(cron_text(str(recommended)))}" if recommended else "–"
@@ -281,7 +282,7 @@ def day_windows(ctx: SummaryContext) -> list[tuple[str, str, datetime, datetime]
     for rec in ctx.recommendations:
         length = rec.get("duration_p90_seconds") or rec.get("expected_duration_seconds") or 300
         zone = _zone(rec.get("timezone")) or shown
-        plans = [("Current", c) for c in _crons(rec)]
+        plans = [("Current", c) for c in crons_of(rec)]
         if rec.get("change") and rec.get("recommended_schedule"):
             plans.append(("Recommended", str(rec["recommended_schedule"])))
         for section, cron in plans:
@@ -295,6 +296,7 @@ def day_windows(ctx: SummaryContext) -> list[tuple[str, str, datetime, datetime]
                     break
                 end = min(start + timedelta(seconds=float(length)), day_start + timedelta(hours=23, minutes=59))
                 windows.append((section, _name(rec), start, end))
+    windows.sort(key=lambda w: (w[0] != "Current", w[2]))
     return windows[:MAX_GANTT_TASKS]
 
 

@@ -1,0 +1,1 @@
+"""The GitHub Action shell: settings from ``INPUT_*``, the run, step outputs, annotations, summary."""

@@ -1,0 +1,259 @@
+"""One action run: sync → train → recommend → report, through the same API the CLI uses.
+
+Training is not a separate call: the API refits its models from the store whenever it is asked for
+predictions and the store changed, so ``recommend`` always learns from the history just synced.
+
+What counts as failure is decided here. A bad input, an unreadable repository or token, a store
+we must not overwrite: the action fails (exit 1, ``::error::``). A sync cut short by the request
+budget or the rate limit is not a failure: it reports from what it has and says so, and the next
+run resumes. No history yet is not a failure either: the recommender's cold start still answers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from ..errors import OrchestratorError
+from ..report.summary import SummaryContext, build_summary, crons_of, liveness_warnings
+from .commands import Log
+from .outputs import MAX_OUTPUT_BYTES, fit_summary
+from .settings import Settings
+
+__all__ = ["ActionFailed", "ActionResult", "run"]
+
+REPORT_DIR = "workflow-orchestrator-report"
+#: Below this predicted success rate a workflow is annotated as failing often.
+FAILING_OFTEN = 0.75
+#: A change this confident (and above min-confidence) is announced with ``::notice::``.
+NOTICE_CONFIDENCE = 0.8
+#: API errors that are the user's to fix or that make any answer wrong: the run fails on them.
+_FATAL_ERRORS = frozenset({"UsageError", "ValidationError", "StoreError", "CorruptStoreFile", "StoreVersionError", "SourceError"})
+
+
+class ActionFailed(OrchestratorError):
+    """A step of the run failed in a way that makes its result wrong; the action exits 1."""
+
+
+@dataclass
+class ActionResult:
+    """What the entry point writes: step outputs, the summary sections, the report."""
+
+    outputs: dict[str, str]
+    summary_sections: list[str]
+    report: dict[str, Any]
+    report_path: str
+    failures: list[str] = field(default_factory=list)
+
+
+# ----- the API, opened on the data branch ---------------------------------------------------
+def open_api(settings: Settings) -> Any:
+    """The CLI's API over the history store on ``settings.data_branch`` of the repository."""
+    from ..api import WorkflowOrchestratorAPI
+    from ..store import HistoryStore
+    from ..store.branch import BranchBackend
+
+    backend = BranchBackend(settings.repository, settings.data_branch, token=settings.token, api_url=settings.api_url)
+    return WorkflowOrchestratorAPI(store=HistoryStore(backend))
+
+
+def _since(settings: Settings, now: datetime) -> datetime | None:
+    return None if settings.lookback_days == 0 else now - timedelta(days=settings.lookback_days)
+
+
+def _check(response: Any, step: str, failures: list[str]) -> Any:
+    """Return ``response.data``; record the message as a failure when the error is fatal."""
+    if response.success:
+        return response.data
+    if response.error in _FATAL_ERRORS:
+        failures.append(f"{step}: {response.message}")
+    return None
+
+
+# ----- the run ------------------------------------------------------------------------------
+def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = None) -> ActionResult:
+    """Run the action's mode and gather everything to write; annotations go to ``log`` as found."""
+    api = api or open_api(settings)
+    now = now or datetime.now(timezone.utc)
+    failures: list[str] = []
+    problems: list[str] = []
+    sync_data: dict[str, Any] | None = None
+    recommend_data: dict[str, Any] = {}
+    accuracy_data: dict[str, Any] | None = None
+
+    if settings.mode in ("recommend", "sync"):
+        with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
+            response = api.sync(
+                settings.repository,
+                token=settings.token,
+                api_url=settings.api_url,
+                max_requests=settings.max_requests,
+                since=_since(settings, now),
+            )
+            log.info(response.message)
+            sync_data = _check(response, "sync", failures)
+            if sync_data is not None and not sync_data.get("complete", True):
+                log.annotate("warning", "The sync stopped early (request budget or rate limit); the next run resumes. "
+                             "Recommendations use the history stored so far.", title="Partial sync")
+    if settings.mode in ("recommend", "report") and not failures:
+        with log.group("Learn and recommend"):
+            response = api.recommend(
+                workflows_dir=str(settings.workflows_dir),
+                repo=settings.repository,
+                workflows=list(settings.workflows) or None,
+                timezone=settings.timezone,
+            )
+            log.info(response.message)
+            recommend_data = _check(response, "recommend", failures) or {}
+            if not response.success and response.error not in _FATAL_ERRORS:
+                problems.append(response.message)
+            accuracy = api.get_accuracy_metrics(repo=settings.repository)
+            log.info(accuracy.message)
+            accuracy_data = accuracy.data if accuracy.success else None
+
+    recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
+    annotate(log, recommendations, settings.min_confidence)
+    context = SummaryContext(
+        repository=settings.repository,
+        mode=settings.mode,
+        timezone=settings.timezone,
+        data_branch=settings.data_branch,
+        min_confidence=settings.min_confidence,
+        sync=sync_data,
+        recommendations=recommendations,
+        conflicts=recommend_data.get("conflicts") or [],
+        success_by_hour=series(recommend_data.get("success_by_hour"), "hour", 24, ("success_rate", "rate")),
+        delay_by_minute=series(recommend_data.get("delay_by_minute"), "minute", 60, ("median_delay_seconds", "delay_seconds")),
+        accuracy=accuracy_rows(accuracy_data),
+        problems=problems + failures,
+        report_path=f"{REPORT_DIR}/report.json",
+    )
+    report = {"repository": settings.repository, "mode": settings.mode, "sync": sync_data,
+              "recommend": recommend_data, "accuracy": accuracy_data, "failures": failures}
+    return ActionResult(
+        outputs=step_outputs(recommendations, sync_data, accuracy_data, context.report_path),
+        summary_sections=build_summary(context),
+        report=report,
+        report_path=context.report_path,
+        failures=failures,
+    )
+
+
+def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
+    """Apply ``min-confidence``: a change the recommender proposes below it becomes a keep, with a reason."""
+    out = dict(rec)
+    confidence = rec.get("confidence")
+    proposed = bool(rec.get("change"))
+    confident = isinstance(confidence, (int, float)) and confidence >= min_confidence
+    out["change"] = proposed and confident
+    if proposed and not confident:
+        shown = f"{confidence:.2f}" if isinstance(confidence, (int, float)) else "unknown"
+        out["reasoning"] = list(rec.get("reasoning") or []) + [
+            f"Confidence {shown} is below min-confidence {min_confidence:.2f}: keeping the current schedule."
+        ]
+    return out
+
+
+def annotate(log: Log, recommendations: Sequence[Mapping[str, Any]], min_confidence: float) -> None:
+    """Warnings for dropped/disabled schedules and often-failing workflows; notices for sure changes."""
+    for rec in recommendations:
+        name = str(rec.get("workflow") or rec.get("path") or "?")
+        path = rec.get("path") or None
+        for line in liveness_warnings(rec):
+            log.annotate("warning", line, title=f"Schedule of {name}", file=path)
+        rate = rec.get("predicted_success_rate")
+        if isinstance(rate, (int, float)) and rate < FAILING_OFTEN:
+            log.annotate("warning", f"{name} is predicted to succeed only {rate:.0%} of the time.",
+                         title=f"{name} fails often", file=path)
+        confidence = rec.get("confidence") or 0
+        if rec.get("change") and confidence >= max(NOTICE_CONFIDENCE, min_confidence):
+            log.annotate("notice", f"Move {name} from {', '.join(crons_of(rec))} to {rec.get('recommended_schedule')} "
+                         f"(confidence {confidence:.0%}).", title=f"Reschedule {name}", file=path)
+
+
+def series(value: Any, key: str, size: int, value_keys: Sequence[str]) -> list[tuple[int, float | None, int]]:
+    """Normalise a chart series (a list of dicts, or a mapping from slot to value) to ``size`` points."""
+    points: dict[int, tuple[float | None, int]] = {}
+    if isinstance(value, Mapping):
+        items = [{key: k, value_keys[0]: v} for k, v in value.items()]
+    else:
+        items = list(value or [])
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        try:
+            slot = int(item[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        raw = next((item[k] for k in value_keys if item.get(k) is not None), None)
+        number = float(raw) if isinstance(raw, (int, float)) else None
+        if 0 <= slot < size:
+            points[slot] = (number, int(item.get("runs") or item.get("n") or 0))
+    return [(slot, *points.get(slot, (None, 0))) for slot in range(size)]
+
+
+def accuracy_rows(data: Mapping[str, Any] | None) -> list[tuple[str, float | None, int]]:
+    """(predictor, MAE seconds, runs): the model, then each baseline, from the accuracy answer."""
+    if not data:
+        return []
+    overall = data.get("overall") or {}
+    count = int(overall.get("n") or overall.get("count") or overall.get("matched") or 0)
+    if not count:
+        return []
+    rows = [("model", _number(overall.get("mae_seconds", overall.get("mae"))), count)]
+    baselines = overall.get("baselines") or data.get("baselines") or {}
+    for name, values in sorted(baselines.items()):
+        mae = values.get("mae_seconds", values.get("mae")) if isinstance(values, Mapping) else values
+        rows.append((str(name), _number(mae), count))
+    return rows
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+# ----- step outputs ---------------------------------------------------------------------------
+def step_outputs(recommendations: Sequence[Mapping[str, Any]], sync: Mapping[str, Any] | None,
+                 accuracy: Mapping[str, Any] | None, report_path: str) -> dict[str, str]:
+    """The action's outputs as strings, each small enough for GitHub's 1 MB per job."""
+    compact = [
+        {key: rec.get(key) for key in ("workflow", "path", "current_schedule", "recommended_schedule",
+                                       "timezone", "confidence", "change")}
+        for rec in recommendations
+    ]
+    changes = [rec for rec in recommendations if rec.get("change")]
+    rows = accuracy_rows(accuracy)
+    mae = rows[0][1] if rows else None
+    synced = "" if sync is None else str(int(sync.get("runs_added", 0) or 0) + int(sync.get("runs_updated", 0) or 0))
+    return {
+        "recommendations": _bounded_json(compact),
+        "changes": str(len(changes)),
+        "schedules": _bounded_json({str(r.get("path")): r.get("recommended_schedule") for r in changes}),
+        "runs-synced": synced,
+        "complete": "" if sync is None else str(bool(sync.get("complete", True))).lower(),
+        "accuracy-mae": "" if mae is None else f"{mae:.1f}",
+        "report-path": report_path,
+    }
+
+
+def _bounded_json(value: Any) -> str:
+    """Compact JSON; a list too long for one output keeps its head (the report has all of it)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    while len(text.encode()) > MAX_OUTPUT_BYTES // 2 and isinstance(value, list) and value:
+        value = value[: len(value) // 2]
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text
+
+
+# ----- writing the report ---------------------------------------------------------------------
+def write_report(workspace: Path, result: ActionResult) -> str:
+    """Write the JSON report and the untrimmed summary under the workspace; return the summary text."""
+    directory = workspace / REPORT_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "report.json").write_text(json.dumps(result.report, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    full = "\n\n".join(result.summary_sections) + "\n"
+    (directory / "summary.md").write_text(full, encoding="utf-8")
+    return fit_summary(result.summary_sections, note=f"The full summary is {REPORT_DIR}/summary.md in the workspace.")
