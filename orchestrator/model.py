@@ -55,7 +55,10 @@ def parse_time(value: Any, field_name: str = "time", assume_utc: bool = False) -
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        parsed = datetime.fromtimestamp(value, tz=timezone.utc)
+        try:
+            parsed = datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            raise ValidationError(field_name, value, "an epoch time within years 1970-9999") from None
     elif isinstance(value, str) and len(value) <= 64:
         text = value.strip()
         match = _NAIVE_SPACE.match(text)
