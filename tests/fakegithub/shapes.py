@@ -1,0 +1,153 @@
+"""Builders for the JSON objects GitHub's REST API returns, in their documented shapes.
+
+Only the shapes live here (no state): a repository, a user, a workflow, a workflow run and a job.
+Every ``*_url`` field points at the fake server itself, so PyGithub, which refuses to follow URLs
+to other hosts, can follow whatever it is handed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+#: Fields of a workflow run a caller may seed; everything else is derived.
+RUN_FIELDS = (
+    "id", "name", "display_title", "path", "workflow_id", "event", "head_branch", "head_sha", "status",
+    "conclusion", "created_at", "updated_at", "run_started_at", "run_attempt", "run_number", "actor",
+)
+
+
+def iso(value: datetime | str | None) -> str | None:
+    """GitHub's timestamp form: UTC, seconds, ``Z``."""
+    if value is None or isinstance(value, str):
+        return value
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node_id(kind: str, key: object) -> str:
+    return f"{kind}_" + hashlib.sha1(f"{kind}:{key}".encode()).hexdigest()[:16]
+
+
+def user(base: str, login: str) -> dict[str, Any]:
+    """A ``simple-user``."""
+    uid = int(hashlib.sha1(login.encode()).hexdigest()[:8], 16)
+    u = f"{base}/users/{login}"
+    return {
+        "login": login, "id": uid, "node_id": node_id("U", login), "avatar_url": f"{base}/avatars/{login}",
+        "gravatar_id": "", "url": u, "html_url": u, "followers_url": f"{u}/followers",
+        "following_url": f"{u}/following{{/other_user}}", "gists_url": f"{u}/gists{{/gist_id}}",
+        "starred_url": f"{u}/starred{{/owner}}{{/repo}}", "subscriptions_url": f"{u}/subscriptions",
+        "organizations_url": f"{u}/orgs", "repos_url": f"{u}/repos", "events_url": f"{u}/events{{/privacy}}",
+        "received_events_url": f"{u}/received_events", "type": "User", "site_admin": False,
+    }
+
+
+_REPO_URLS = {
+    "archive_url": "/{archive_format}{/ref}", "assignees_url": "/assignees{/user}", "blobs_url": "/git/blobs{/sha}",
+    "branches_url": "/branches{/branch}", "collaborators_url": "/collaborators{/collaborator}",
+    "comments_url": "/comments{/number}", "commits_url": "/commits{/sha}", "compare_url": "/compare/{base}...{head}",
+    "contents_url": "/contents/{+path}", "contributors_url": "/contributors", "deployments_url": "/deployments",
+    "downloads_url": "/downloads", "events_url": "/events", "forks_url": "/forks",
+    "git_commits_url": "/git/commits{/sha}", "git_refs_url": "/git/refs{/sha}", "git_tags_url": "/git/tags{/sha}",
+    "hooks_url": "/hooks", "issue_comment_url": "/issues/comments{/number}", "issue_events_url": "/issues/events{/number}",
+    "issues_url": "/issues{/number}", "keys_url": "/keys{/key_id}", "labels_url": "/labels{/name}",
+    "languages_url": "/languages", "merges_url": "/merges", "milestones_url": "/milestones{/number}",
+    "notifications_url": "/notifications{?since,all,participating}", "pulls_url": "/pulls{/number}",
+    "releases_url": "/releases{/id}", "stargazers_url": "/stargazers", "statuses_url": "/statuses/{sha}",
+    "subscribers_url": "/subscribers", "subscription_url": "/subscription", "tags_url": "/tags",
+    "teams_url": "/teams", "trees_url": "/git/trees{/sha}",
+}
+
+
+def repository(base: str, full_name: str, repo_id: int, default_branch: str, full: bool) -> dict[str, Any]:
+    """A ``minimal-repository`` or, with ``full``, a ``full-repository``."""
+    owner, name = full_name.split("/", 1)
+    url = f"{base}/repos/{full_name}"
+    out: dict[str, Any] = {
+        "id": repo_id, "node_id": node_id("R", full_name), "name": name, "full_name": full_name,
+        "owner": user(base, owner), "private": False, "html_url": f"{base}/{full_name}", "description": None,
+        "fork": False, "url": url,
+    }
+    out.update({key: url + suffix for key, suffix in _REPO_URLS.items()})
+    if full:
+        stamp = "2020-01-01T00:00:00Z"
+        out.update({
+            "clone_url": f"{base}/{full_name}.git", "default_branch": default_branch, "forks": 0, "forks_count": 0,
+            "git_url": f"git://127.0.0.1/{full_name}.git", "has_issues": True, "has_projects": False,
+            "has_wiki": False, "has_pages": False, "has_discussions": False, "homepage": None, "language": "Python",
+            "archived": False, "disabled": False, "mirror_url": None, "open_issues": 0, "open_issues_count": 0,
+            "license": None, "pushed_at": stamp, "size": 1, "ssh_url": f"git@127.0.0.1:{full_name}.git",
+            "stargazers_count": 0, "svn_url": f"{base}/{full_name}", "watchers": 0, "watchers_count": 0,
+            "created_at": stamp, "updated_at": stamp, "network_count": 0, "subscribers_count": 0,
+            "visibility": "public",
+        })
+    return out
+
+
+def workflow(base: str, full_name: str, wid: int, name: str, path: str, state: str) -> dict[str, Any]:
+    """A ``workflow``; ``state`` is one of GitHub's (``active``, ``disabled_inactivity``, ...)."""
+    url = f"{base}/repos/{full_name}/actions/workflows/{wid}"
+    return {
+        "id": wid, "node_id": node_id("W", wid), "name": name, "path": path, "state": state,
+        "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z", "url": url,
+        "html_url": f"{base}/{full_name}/blob/main/{path}", "badge_url": f"{base}/{full_name}/workflows/{name}/badge.svg",
+    }
+
+
+def workflow_run(base: str, repo: Mapping[str, Any], seed: Mapping[str, Any]) -> dict[str, Any]:
+    """A full ``workflow-run`` from a seed holding (a subset of) :data:`RUN_FIELDS`.
+
+    Seeds may be REST run objects or ``RunRecord.to_dict()``-like dicts (``actor`` as a login
+    string, times as ISO strings or datetimes).
+    """
+    run_id = int(seed["id"])
+    full_name = repo["full_name"]
+    url = f"{base}/repos/{full_name}/actions/runs/{run_id}"
+    wid = int(seed.get("workflow_id") or 1)
+    sha = seed.get("head_sha") or hashlib.sha1(str(run_id).encode()).hexdigest()
+    actor = seed.get("actor") or "octocat"
+    if isinstance(actor, Mapping):
+        actor = actor.get("login") or "octocat"
+    created = iso(seed["created_at"])
+    status = seed.get("status", "completed")
+    return {
+        "id": run_id, "name": seed.get("name") or "CI", "node_id": node_id("WFR", run_id),
+        "head_branch": seed.get("head_branch", "main"), "head_sha": sha,
+        "path": seed.get("path") or ".github/workflows/ci.yml",
+        "display_title": seed.get("display_title") or seed.get("name") or "CI",
+        "run_number": int(seed.get("run_number") or run_id), "run_attempt": int(seed.get("run_attempt") or 1),
+        "event": seed.get("event") or "push", "status": status,
+        "conclusion": seed.get("conclusion", "success" if status == "completed" else None),
+        "workflow_id": wid, "url": url, "html_url": f"{base}/{full_name}/actions/runs/{run_id}",
+        "pull_requests": [], "created_at": created, "updated_at": iso(seed.get("updated_at")) or created,
+        "run_started_at": iso(seed.get("run_started_at")) or created,
+        "actor": user(base, str(actor)), "triggering_actor": user(base, str(actor)),
+        "jobs_url": f"{url}/jobs", "logs_url": f"{url}/logs", "check_suite_url": f"{base}/repos/{full_name}/check-suites/{run_id}",
+        "artifacts_url": f"{url}/artifacts", "cancel_url": f"{url}/cancel", "rerun_url": f"{url}/rerun",
+        "previous_attempt_url": None, "workflow_url": f"{base}/repos/{full_name}/actions/workflows/{wid}",
+        "head_commit": {
+            "id": sha, "tree_id": hashlib.sha1(sha.encode()).hexdigest(), "message": "change",
+            "timestamp": created, "author": {"name": str(actor), "email": f"{actor}@example.com"},
+            "committer": {"name": str(actor), "email": f"{actor}@example.com"},
+        },
+        "repository": repo, "head_repository": repo,
+    }
+
+
+def job(base: str, run: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """A ``job`` of ``run``, spanning the run's time (one job per run unless seeded otherwise)."""
+    job_id = int(run["id"]) * 100 + index
+    full_name = run["repository"]["full_name"]
+    url = f"{base}/repos/{full_name}/actions/jobs/{job_id}"
+    done = run["status"] == "completed"
+    return {
+        "id": job_id, "run_id": run["id"], "run_url": run["url"], "run_attempt": run["run_attempt"],
+        "node_id": node_id("J", job_id), "head_sha": run["head_sha"], "url": url, "html_url": url,
+        "status": "completed" if done else "in_progress", "conclusion": run["conclusion"] if done else None,
+        "created_at": run["created_at"], "started_at": run["run_started_at"],
+        "completed_at": run["updated_at"] if done else None, "name": f"build-{index}", "steps": [],
+        "check_run_url": f"{base}/repos/{full_name}/check-runs/{job_id}", "labels": ["ubuntu-latest"],
+        "runner_id": 1, "runner_name": "fake-runner", "runner_group_id": 1, "runner_group_name": "Default",
+        "workflow_name": run["name"], "head_branch": run["head_branch"],
+    }
