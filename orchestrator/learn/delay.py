@@ -1,0 +1,207 @@
+"""Schedule delay and drop model: how late GitHub starts a scheduled run, and how often it never does.
+
+GitHub queues ``schedule`` events and, under load (worst at the top of every hour), starts them
+late or drops them. For one scheduled workflow, *delay* is ``created_at`` minus the nominal cron
+tick the run belongs to, and a *drop* is a tick with no run. Both are learned by minute of the hour
+and hour of the day, pooled across every scheduled workflow in the store, because one workflow
+only ever shows its own minute.
+
+Estimates are shrunk hierarchically so a thin minute borrows from its neighbours and from minutes
+of the same "roundness" (``:00``; ``:30``; ``:15``/``:45``; other multiples of 5; the rest), and
+those from the overall mean. The model follows scikit-learn's conventions: constructor arguments
+are stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``.
+
+>>> from datetime import datetime, timedelta, timezone
+>>> t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+>>> ticks = [t0 + timedelta(days=i) for i in range(4)]
+>>> runs = [t + timedelta(minutes=12) for t in ticks[:3]]
+>>> obs = match_ticks("o/r:ci.yml", ticks, runs)
+>>> [o.delay_seconds for o in obs]
+[720.0, 720.0, 720.0]
+>>> model = ScheduleDelayModel().fit(obs)
+>>> delay, drop = model.predict([0], [0])
+>>> round(float(delay[0]))
+720
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["TickObservation", "match_ticks", "ScheduleDelayModel", "minute_class"]
+
+_MINUTES = np.arange(60)
+
+
+def minute_class(minute: int) -> int:
+    """Roundness class of a minute: 0 ``:00``, 1 ``:30``, 2 ``:15``/``:45``, 3 other ×5, 4 the rest."""
+    if minute % 60 == 0:
+        return 0
+    if minute % 30 == 0:
+        return 1
+    if minute % 15 == 0:
+        return 2
+    return 3 if minute % 5 == 0 else 4
+
+
+_CLASS_OF = np.array([minute_class(m) for m in range(60)])
+
+
+@dataclass(frozen=True)
+class TickObservation:
+    """One nominal tick of one workflow: its UTC time and the delay of its run (``None``: dropped)."""
+
+    workflow_key: str
+    tick: datetime
+    delay_seconds: float | None
+
+    @property
+    def dropped(self) -> bool:
+        return self.delay_seconds is None
+
+
+def match_ticks(
+    workflow_key: str,
+    ticks: Sequence[datetime],
+    created: Sequence[datetime],
+    max_delay_seconds: float = 3 * 3600.0,
+) -> list[TickObservation]:
+    """Pair scheduled runs with the ticks they belong to.
+
+    Each run belongs to the latest tick at or before its ``created_at``; a run later than
+    ``max_delay_seconds`` after it is not counted (a stray or an old cron), and when several runs
+    claim one tick the earliest wins. Ticks between the first and last matched tick that got no
+    run are drops; ticks outside that span say nothing (the workflow may not have existed yet, or
+    history may end there).
+    """
+    ordered = sorted(ticks)
+    if not ordered:
+        return []
+    best: dict[int, float] = {}
+    for when in created:
+        index = bisect.bisect_right(ordered, when) - 1
+        if index < 0:
+            continue
+        delay = (when - ordered[index]).total_seconds()
+        if delay <= max_delay_seconds and delay < best.get(index, float("inf")):
+            best[index] = delay
+    if not best:
+        return []
+    first, last = min(best), max(best)
+    return [TickObservation(workflow_key, ordered[i], best.get(i)) for i in range(first, last + 1)]
+
+
+class ScheduleDelayModel:
+    """Expected delay (seconds) and drop probability by minute of hour and hour of day.
+
+    Parameters
+    ----------
+    prior_strength:
+        Pseudo-observations a minute (or hour) needs before its own data outweighs the pooled
+        estimate it is shrunk towards.
+    neighbour_weight:
+        Weight of an observation one minute away when building a minute's prior (two minutes
+        away counts half as much); GitHub's top-of-hour backlog spills into the next minutes.
+    """
+
+    def __init__(self, prior_strength: float = 10.0, neighbour_weight: float = 0.5) -> None:
+        self.prior_strength = prior_strength
+        self.neighbour_weight = neighbour_weight
+
+    # ----- learning -------------------------------------------------------------------------
+    def fit(self, observations: Sequence[TickObservation]) -> "ScheduleDelayModel":
+        """Learn from matched ticks (see :func:`match_ticks`); an empty list learns "no effect"."""
+        minutes = np.array([o.tick.minute for o in observations], dtype=int)
+        hours = np.array([o.tick.hour for o in observations], dtype=int)
+        dropped = np.array([o.dropped for o in observations], dtype=bool)
+        delays = np.array([o.delay_seconds or 0.0 for o in observations], dtype=float)
+        self._fit_arrays(minutes, hours, dropped, delays)
+        return self
+
+    def _fit_arrays(self, minutes: np.ndarray, hours: np.ndarray, dropped: np.ndarray, delays: np.ndarray) -> None:
+        ran = ~dropped
+        self.n_ticks_ = len(minutes)
+        self.n_runs_ = int(ran.sum())
+        self.minute_delay_, self.minute_runs_ = self._by_minute(minutes[ran], delays[ran])
+        self.minute_drop_, self.minute_ticks_ = self._by_minute(minutes, dropped.astype(float))
+        self.hour_delay_factor_ = self._hour_factor(hours[ran], delays[ran], self.minute_delay_[minutes[ran]])
+        self.hour_drop_factor_ = self._hour_factor(hours, dropped.astype(float), self.minute_drop_[minutes])
+        self.median_delay_by_minute_ = [
+            float(np.median(delays[ran & (minutes == m)])) if (ran & (minutes == m)).any() else None for m in range(60)
+        ]
+        self.drop_rate_by_minute_ = [float(dropped[minutes == m].mean()) if (minutes == m).any() else None for m in range(60)]
+        self._observed = (minutes, hours, dropped, delays)
+
+    def _by_minute(self, minutes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-minute means shrunk towards neighbours, then roundness class, then the overall mean."""
+        k = self.prior_strength
+        counts = np.bincount(minutes, minlength=60).astype(float)
+        sums = np.bincount(minutes, weights=values, minlength=60)
+        overall = sums.sum() / counts.sum() if counts.sum() else 0.0
+        class_counts = np.bincount(_CLASS_OF, weights=counts, minlength=5)
+        class_sums = np.bincount(_CLASS_OF, weights=sums, minlength=5)
+        class_mean = (class_sums + k * overall) / (class_counts + k)
+        near_counts = np.zeros(60)
+        near_sums = np.zeros(60)
+        for distance, weight in ((1, self.neighbour_weight), (2, self.neighbour_weight / 2)):
+            for sign in (-1, 1):
+                near_counts += weight * np.roll(counts, sign * distance)
+                near_sums += weight * np.roll(sums, sign * distance)
+        prior = (near_sums + k * class_mean[_CLASS_OF]) / (near_counts + k)
+        return (sums + k * prior) / (counts + k), counts
+
+    def _hour_factor(self, hours: np.ndarray, values: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """Observed / minute-expected per hour of day, shrunk to 1 where an hour is thin."""
+        observed = np.bincount(hours, weights=values, minlength=24)
+        predicted = np.bincount(hours, weights=expected, minlength=24)
+        mean = predicted.sum() / len(hours) if len(hours) else 0.0
+        pseudo = self.prior_strength * mean
+        if pseudo <= 0:
+            return np.ones(24)
+        return (observed + pseudo) / (predicted + pseudo)
+
+    # ----- prediction -----------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "minute_delay_"):
+            raise RuntimeError("ScheduleDelayModel is not fitted yet; call fit(observations) first")
+
+    def predict(self, minutes: Sequence[int] | np.ndarray, hours: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Expected delay in seconds and drop probability for ticks at these UTC minutes and hours."""
+        self._check_fitted()
+        m = np.asarray(minutes, dtype=int) % 60
+        h = np.asarray(hours, dtype=int) % 24
+        delay = self.minute_delay_[m] * self.hour_delay_factor_[h]
+        drop = np.clip(self.minute_drop_[m] * self.hour_drop_factor_[h], 0.0, 1.0)
+        return delay, drop
+
+    def resampled(self, rng: np.random.Generator) -> "ScheduleDelayModel":
+        """A copy fitted on a bootstrap resample of the same ticks (for confidence estimates)."""
+        self._check_fitted()
+        minutes, hours, dropped, delays = self._observed
+        pick = rng.integers(0, len(minutes), len(minutes)) if len(minutes) else np.array([], dtype=int)
+        clone = ScheduleDelayModel(self.prior_strength, self.neighbour_weight)
+        clone._fit_arrays(minutes[pick], hours[pick], dropped[pick], delays[pick])
+        return clone
+
+    def minute_profile(self) -> list[dict[str, Any]]:
+        """Per minute of the hour: observed ticks and median delay, drop rate, and the model's mean.
+
+        JSON-able; the job summary charts it.
+        """
+        self._check_fitted()
+        return [
+            {
+                "minute": m,
+                "ticks": int(self.minute_ticks_[m]),
+                "median_delay_seconds": self.median_delay_by_minute_[m],
+                "drop_rate": self.drop_rate_by_minute_[m],
+                "expected_delay_seconds": round(float(self.minute_delay_[m]), 1),
+                "expected_drop_rate": round(float(self.minute_drop_[m]), 4),
+            }
+            for m in range(60)
+        ]
