@@ -16,6 +16,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .frame import default_branches
+
 __all__ = ["History", "EVENTS", "DURATION_FEATURES", "SUCCESS_FEATURES", "LAST_K"]
 
 #: Window of the "last k runs" baselines (what the workflow-time-predictor Action reports).
@@ -28,6 +30,7 @@ EVENTS = ("push", "pull_request", "schedule", "workflow_dispatch", "pull_request
 #: Inputs of the duration model; every ``log_*`` is relative to ``log_med50`` except that one.
 DURATION_FEATURES = (
     "log_med50", "rel_med5", "rel_med20", "rel_p90", "rel_ewm", "rel_last", "log_std20", "rel_event_med",
+    "rel_branch_last", "rel_branch_med5", "log_branch_n", "log_inflight",
     "log_n", "log_event_n", "fail_ewm", "streak", "last_success", "hour", "dow", "event", "is_default",
     "attempt", "log_since_created", "log_since_finished",
 )
@@ -65,11 +68,12 @@ class _Timeline:
             firsts[begin:end] = begin
         return index - firsts
 
-    def locate(self, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Row index of the last run of the same group with time < t, or -1 when there is none."""
-        result = np.full(len(keys), -1, dtype=np.int64)
+    def count_before(self, keys: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each query: how many rows of its group have time < t, and where that group begins."""
+        found = np.zeros(len(keys), dtype=np.int64)
+        begin = np.full(len(keys), -1, dtype=np.int64)
         if len(keys) == 0:
-            return result
+            return found, begin
         uniq, inverse = np.unique(keys, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         cuts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
@@ -78,9 +82,14 @@ class _Timeline:
             if span is None:
                 continue
             chosen = order[cuts[i]:cuts[i + 1]]
-            found = np.searchsorted(self.times[span[0]:span[1]], times[chosen], side="left")
-            result[chosen] = np.where(found > 0, span[0] + found - 1, -1)
-        return result
+            found[chosen] = np.searchsorted(self.times[span[0]:span[1]], times[chosen], side="left")
+            begin[chosen] = span[0]
+        return found, begin
+
+    def locate(self, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Row index of the last run of the same group with time < t, or -1 when there is none."""
+        found, begin = self.count_before(keys, times)
+        return np.where(found > 0, begin + found - 1, -1)
 
     def take(self, name: str, rows: np.ndarray, missing: float = np.nan) -> np.ndarray:
         values = self.stats[name]
@@ -111,6 +120,7 @@ class History:
     """Everything the learners may know about a store, queried "as of" any moment."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
+        self.default_branch = default_branches(frame)
         judged = frame[frame["success"].notna()]
         workflow = judged["workflow"].to_numpy(dtype=object)
         event = (judged["workflow"] + "\x00" + judged["event"]).to_numpy(dtype=object)
@@ -120,10 +130,19 @@ class History:
         self._wf = self._workflow_timeline(workflow, finished, base)
         self._event = self._event_timeline(event, finished, base)
         self._hour = self._mean_timeline(hour, finished, base["duration"])
+        branch = (judged["workflow"] + "\x00" + judged["branch"]).to_numpy(dtype=object)
+        self._branch = self._branch_timeline(branch, finished, base["duration"])
         self._created = _Timeline.build(
             frame["workflow"].to_numpy(dtype=object), frame["created"].to_numpy(),
             {"created": frame["created"].to_numpy()},
         )
+        # Runs in flight in the same repository compete for runners: queue time is part of the
+        # measured duration. A judged run with no valid duration has no usable end, so it is left out.
+        flying = frame[~(frame["success"].notna() & frame["duration"].isna())]
+        repo = _repository(flying["workflow"].to_numpy(dtype=object))
+        self._starts = _Timeline.build(repo, flying["created"].to_numpy(), {})
+        ended = flying["finished"].notna().to_numpy()
+        self._ends = _Timeline.build(repo[ended], flying["finished"].to_numpy()[ended], {})
 
     @staticmethod
     def _workflow_timeline(keys: np.ndarray, finished: np.ndarray, base: dict) -> _Timeline:
@@ -168,6 +187,25 @@ class History:
         line.stats["mean"] = _expanding_mean(pd.Series(line.stats["duration"]), line.keys)
         return line
 
+    @staticmethod
+    def _branch_timeline(keys: np.ndarray, finished: np.ndarray, duration: np.ndarray) -> _Timeline:
+        """Per workflow and branch: a pull request's runs resemble each other (same paths, same jobs)."""
+        line = _Timeline.build(keys, finished, {"duration": duration})
+        series = pd.Series(line.stats["duration"])
+        line.stats.update(
+            n=line.group_index() + 1.0,
+            last=series.groupby(line.keys, sort=False).ffill().to_numpy(),
+            med5=_rolling(series, line.keys, 5, "median"),
+        )
+        return line
+
+    def inflight(self, workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Runs of the same repository created before ``t`` and not finished before ``t``."""
+        repo = _repository(workflows)
+        started, _ = self._starts.count_before(repo, times)
+        ended, _ = self._ends.count_before(repo, times)
+        return np.maximum(0, started - ended).astype(float)
+
     def workflows(self) -> list[str]:
         return list(self._created.starts)
 
@@ -176,6 +214,7 @@ class History:
         workflows: Sequence[str],
         times: np.ndarray,
         events: Sequence[str],
+        branches: Sequence[str],
         is_default: np.ndarray,
         attempts: np.ndarray,
     ) -> pd.DataFrame:
@@ -192,6 +231,7 @@ class History:
         hour = _hour(times)
         hour_rows = self._hour.locate(wf + "\x00" + hour.astype(str), times)
         created_rows = self._created.locate(wf, times)
+        branch_rows = self._branch.locate(wf + "\x00" + np.asarray(branches, dtype=object), times)
         w, e = self._wf, self._event
         n = np.where(rows >= 0, w.take("n", rows), 0.0)
         med50 = w.take("med50", rows)
@@ -207,6 +247,10 @@ class History:
             "rel_last": np.log1p(w.take("last_duration", rows)) - log_med,
             "log_std20": w.take("std20", rows),
             "rel_event_med": np.log1p(e.take("med20", ev_rows)) - log_med,
+            "rel_branch_last": np.log1p(self._branch.take("last", branch_rows)) - log_med,
+            "rel_branch_med5": np.log1p(self._branch.take("med5", branch_rows)) - log_med,
+            "log_branch_n": np.log1p(np.where(branch_rows >= 0, self._branch.take("n", branch_rows), 0.0)),
+            "log_inflight": np.log1p(self.inflight(wf, times)),
             "log_n": np.log1p(n),
             "log_event_n": np.log1p(event_n),
             "fail_ewm": 1.0 - w.take("succ_ewm_mid", rows),
@@ -239,11 +283,15 @@ class History:
         judged = frame[frame["success"].notna()]
         feats = self.features_at(
             judged["workflow"].to_numpy(dtype=object), judged["created"].to_numpy(),
-            judged["event"].to_numpy(dtype=object), judged["is_default"].to_numpy(), judged["attempt"].to_numpy(),
+            judged["event"].to_numpy(dtype=object), judged["branch"].to_numpy(dtype=object), judged["is_default"].to_numpy(), judged["attempt"].to_numpy(),
         )
         for column in ("workflow", "created", "finished", "duration", "success"):
             feats[column] = judged[column].to_numpy()
         return feats
+
+
+def _repository(workflows: np.ndarray) -> np.ndarray:
+    return np.array([w.split(":", 1)[0] for w in workflows], dtype=object)
 
 
 def _hour(times: np.ndarray) -> np.ndarray:

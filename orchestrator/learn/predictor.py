@@ -1,0 +1,218 @@
+"""The facade the API calls: fit once per store content, answer many contexts, explain one workflow.
+
+Models are refitted whenever the store changes and never otherwise: :func:`fit_predictor`
+keeps fitted predictors keyed by the store's content token, so a stale model can only be
+returned if two different stores share a token, which the store's content hashing rules out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, OrderedDict
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import WorkflowNotFound
+from ..model import RunRecord
+from .baselines import DURATION_BASELINES, SUCCESS_BASELINES
+from .contexts import Prediction, RunContext
+from .duration import DurationModel
+from .features import History
+from .frame import runs_frame
+from .impact import resource_impact
+from .metrics import brier, duration_metrics
+from .success import SuccessModel
+
+__all__ = ["Predictor", "fit_predictor", "clear_cache"]
+
+#: Fitted predictors kept in memory (one per store content); a CLI process needs one, a
+#: long-lived API or test session a few.
+CACHE_SIZE = 4
+_CACHE: "OrderedDict[str, Predictor]" = OrderedDict()
+#: Judged runs at which data volume stops limiting confidence (1 - e^-n/20: 20 → 0.63, 60 → 0.95).
+CONFIDENCE_RUNS = 20.0
+#: Holdout runs a workflow needs before its own measured error is used instead of the store's.
+MIN_WORKFLOW_HOLDOUT = 10
+
+
+def _number(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+class Predictor:
+    """Duration quantiles, success probability and baselines for any (workflow, time) context.
+
+    Parameters
+    ----------
+    min_history : runs a workflow needs before the models answer (fewer: empirical fallback).
+    holdout_share : latest share of training runs held out to measure error and calibrate p90.
+    """
+
+    def __init__(self, min_history: int = 5, holdout_share: float = 0.2) -> None:
+        self.min_history = min_history
+        self.holdout_share = holdout_share
+
+    # ----- fitting -------------------------------------------------------------------------
+    def fit(self, runs: Sequence[RunRecord]) -> "Predictor":
+        """Learn from every judged run in ``runs`` (any order, several repositories allowed)."""
+        frame = runs_frame(runs)
+        self.history_ = History(frame)
+        train = self.history_.training_frame(frame)
+        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(train, train["duration"].to_numpy())
+        self.success_model_ = SuccessModel(self.min_history).fit(train, train["success"].to_numpy())
+        self.common_event_ = {str(w): Counter(e).most_common(1)[0][0] for w, e in frame.groupby("workflow")["event"]}
+        self.default_branch_ = self.history_.default_branch
+        self.usage_ = frame.groupby("workflow")[["cpu", "memory"]].median()
+        self.n_runs_ = train.groupby("workflow").size().to_dict()
+        self.measured_ = self._measure(train)
+        return self
+
+    def _measure(self, train: pd.DataFrame) -> dict[str, dict[str, Any]]:
+        """Out-of-time error per workflow (and ``"*"`` overall) on the duration model's holdout."""
+        model = self.duration_model_
+        held = train.iloc[model.holdout_rows_]
+        split_time = held["created"].min() if len(held) else math.inf
+        early = train[train["finished"] < split_time]
+        success_early = SuccessModel(self.min_history).fit(early, early["success"].to_numpy())
+        table = pd.DataFrame({
+            "workflow": held["workflow"].to_numpy(),
+            "duration": held["duration"].to_numpy(),
+            "success": held["success"].to_numpy(),
+            "p50": model.holdout_p50_, "p90": model.holdout_p90_,
+            "p_success": success_early.predict_proba(held),
+            "bl_p50": held["bl_last50_median"].to_numpy(), "bl_p90": held["bl_last50_p90"].to_numpy(),
+            **{name: held[column].to_numpy() for name, column in SUCCESS_BASELINES.items()},
+        })
+        groups = {"*": table, **dict(tuple(table.groupby("workflow")))}
+        return {str(key): self._errors(part) for key, part in groups.items()}
+
+    @staticmethod
+    def _errors(part: pd.DataFrame) -> dict[str, Any]:
+        model = duration_metrics(part["duration"].to_numpy(), part["p50"].to_numpy(), part["p90"].to_numpy())
+        base = duration_metrics(part["duration"].to_numpy(), part["bl_p50"].to_numpy(), part["bl_p90"].to_numpy())
+        best_brier = min((b for b in (brier(part["success"], part[n])["brier"] for n in SUCCESS_BASELINES) if b is not None),
+                         default=None)
+        return {
+            "n": model["n"],
+            "p50_mae_seconds": model["p50_mae_seconds"],
+            "p50_mae_relative": model["p50_mae_relative"],
+            "p90_coverage": model["p90_coverage"],
+            "brier": brier(part["success"], part["p_success"])["brier"],
+            "baseline_last50_p50_mae_seconds": base["p50_mae_seconds"],
+            "baseline_best_brier": best_brier,
+        }
+
+    # ----- predicting ----------------------------------------------------------------------
+    def _check(self) -> None:
+        if not hasattr(self, "history_"):
+            raise RuntimeError("Predictor is not fitted yet; call fit first")
+
+    def predict_table(self, contexts: Sequence[RunContext]) -> pd.DataFrame:
+        """Model p50/p90/p_success and every baseline per context, one row each, in order."""
+        self._check()
+        workflows = np.array([c.workflow_key for c in contexts], dtype=object)
+        times = np.array([c.at.timestamp() for c in contexts], dtype=float)
+        events = [c.event if c.event is not None else self.common_event_.get(c.workflow_key, "") for c in contexts]
+        defaults = [self.default_branch_.get(c.workflow_key, "") for c in contexts]
+        branches = [c.branch if c.branch is not None else d for c, d in zip(contexts, defaults)]
+        is_default = np.array([b == d for b, d in zip(branches, defaults)], dtype=float)
+        X = self.history_.features_at(workflows, times, events, branches, is_default, np.ones(len(contexts)))
+        p50, p90 = self.duration_model_.predict_quantiles(X)
+        table = pd.DataFrame({"workflow": workflows, "p50": p50, "p90": p90,
+                              "p_success": self.success_model_.predict_proba(X), "n": X["n"].to_numpy(),
+                              "streak": X["streak"].to_numpy()})
+        for name, (low, high) in DURATION_BASELINES.items():
+            table[name] = X[low].to_numpy()
+            if high:
+                table[name.replace("median", "p90")] = X[high].to_numpy()
+        for name, column in SUCCESS_BASELINES.items():
+            table[name] = X[column].to_numpy()
+        return table
+
+    def predict_runs(self, contexts: Sequence[RunContext]) -> list[Prediction]:
+        """One :class:`Prediction` per context, vectorised (thousands per call are cheap)."""
+        if not contexts:
+            return []
+        table = self.predict_table(contexts)
+        return [Prediction(_number(a), _number(b), _number(c))
+                for a, b, c in zip(table["p50"], table["p90"], table["p_success"])]
+
+    def describe(self, workflow_key: str, at: datetime | None = None) -> dict[str, Any]:
+        """Everything ``predict`` shows for one workflow, with the reasons and measured errors."""
+        self._check()
+        if workflow_key not in self.n_runs_:
+            raise WorkflowNotFound(f"workflow {workflow_key!r} has no completed runs in the store; "
+                                   "run sync (or import) first, or check the name with `workflows`")
+        at = at or datetime.now(timezone.utc)
+        row = self.predict_table([RunContext(workflow_key, at)]).iloc[0]
+        n = int(self.n_runs_[workflow_key])
+        own = self.measured_.get(workflow_key, {})
+        errors = own if own.get("n", 0) >= MIN_WORKFLOW_HOLDOUT else self.measured_.get("*", {})
+        usage = self.usage_.loc[workflow_key]
+        impact, impact_reason = resource_impact(_number(row["p50"]), _number(usage["memory"]), _number(usage["cpu"]))
+        return {
+            "workflow_key": workflow_key,
+            "n_runs": n,
+            "expected_duration_seconds": _number(row["p50"]),
+            "duration_p90_seconds": _number(row["p90"]),
+            "predicted_success_rate": _number(row["p_success"]),
+            "confidence": self._confidence(n, errors),
+            "resource_impact": impact,
+            "reasoning": self._reasons(row, n, errors, own is errors, impact_reason),
+            "measured_error": {**errors, "scope": "workflow" if own is errors else "store"},
+            "baselines": {k: _number(v) for k, v in row.items() if k not in ("workflow", "p50", "p90", "p_success", "n", "streak")},
+        }
+
+    @staticmethod
+    def _confidence(n: int, errors: dict[str, Any]) -> float:
+        """Data volume × measured accuracy, both in 0..1 (see docs/learning.md)."""
+        volume = 1.0 - math.exp(-n / CONFIDENCE_RUNS)
+        relative = errors.get("p50_mae_relative")
+        duration_part = 1.0 / (1.0 + relative) if relative is not None else 0.5
+        score = errors.get("brier")
+        success_part = max(0.0, 1.0 - score / 0.25) if score is not None else 0.5
+        return round(volume * (duration_part + success_part) / 2.0, 3)
+
+    def _reasons(self, row: pd.Series, n: int, errors: dict[str, Any], own: bool, impact: str) -> list[str]:
+        reasons = [f"Learned from {n} completed runs of this workflow (model trained across all "
+                   f"{len(self.n_runs_)} workflows in the store)."]
+        if n < self.min_history:
+            reasons.append(f"Fewer than {self.min_history} runs: figures are this workflow's own empirical "
+                           "median, p90 and smoothed success rate, not the model's.")
+        if _number(row["p50"]) is not None:
+            reasons.append(f"Typical duration {row['p50']:.0f} s (p50); 9 in 10 runs expected within {row['p90']:.0f} s.")
+        if errors.get("p50_mae_seconds") is not None:
+            scope = "this workflow's" if own else "the store's"
+            reasons.append(
+                f"Measured on {scope} latest {errors['n']} runs held out in time order: p50 off by "
+                f"{errors['p50_mae_seconds']:.0f} s on average, vs {errors['baseline_last50_p50_mae_seconds']:.0f} s "
+                f"for the median of the last 50 runs.")
+        if _number(row["p_success"]) is not None:
+            streak = int(row["streak"])
+            kind = "successes" if streak > 0 else "failures"
+            reasons.append(f"Success probability {row['p_success']:.0%}: recent outcomes weigh most "
+                           f"(current streak: {abs(streak)} {kind}; all-time rate {row['historical_rate']:.0%}).")
+        reasons.append(impact)
+        return reasons
+
+
+def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None) -> Predictor:
+    """A fitted :class:`Predictor` for ``runs``, reused while ``cache_key`` (the store's content
+    token) is unchanged; ``None`` always fits afresh."""
+    if cache_key is not None and cache_key in _CACHE:
+        _CACHE.move_to_end(cache_key)
+        return _CACHE[cache_key]
+    predictor = Predictor().fit(runs)
+    if cache_key is not None:
+        _CACHE[cache_key] = predictor
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return predictor
+
+
+def clear_cache() -> None:
+    """Forget every cached predictor (tests; a process that knows the store was replaced)."""
+    _CACHE.clear()
