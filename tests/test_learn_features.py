@@ -1,0 +1,91 @@
+"""No leakage: what a run (or a prediction) may know is fixed by the runs finished before it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+
+from orchestrator.learn.backtest import backtest_predictions
+from orchestrator.learn.features import History
+from orchestrator.learn.frame import runs_frame
+from orchestrator.learn.synthetic import synthetic_runs
+
+RUNS = synthetic_runs(600, 4, seed=1)
+
+
+def _features(runs):
+    frame = runs_frame(runs)
+    return frame, History(frame).training_frame(frame)
+
+
+def _rewrite_after(runs, cutoff, rng):
+    """Change every run created after ``cutoff``: new durations and flipped outcomes."""
+    out = []
+    for run in runs:
+        if run.created_at > cutoff:
+            conclusion = "success" if run.conclusion == "failure" else "failure"
+            run = replace(run, conclusion=conclusion,
+                          updated_at=run.created_at + timedelta(seconds=float(rng.uniform(1, 50_000))))
+        out.append(run)
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(min_value=50, max_value=550), st.integers(min_value=0, max_value=10_000))
+def test_changing_future_runs_never_changes_past_features(cut_index: int, seed: int) -> None:
+    cutoff = RUNS[cut_index].created_at
+    _, before = _features(RUNS)
+    _, after = _features(_rewrite_after(RUNS, cutoff, np.random.default_rng(seed)))
+    past = before["created"] <= cutoff.timestamp()
+    feature_columns = [c for c in before.columns if c not in ("duration", "success", "finished")]
+    pd.testing.assert_frame_equal(before.loc[past, feature_columns], after.loc[past, feature_columns])
+
+
+def test_a_runs_own_outcome_and_duration_are_not_in_its_features() -> None:
+    target = 300
+    changed = list(RUNS)
+    changed[target] = replace(RUNS[target], conclusion="failure" if RUNS[target].conclusion == "success" else "success",
+                              updated_at=RUNS[target].created_at + timedelta(hours=5))
+    _, before = _features(RUNS)
+    _, after = _features(changed)
+    row = before.index[before["created"] == RUNS[target].created_at.timestamp()][0]
+    columns = [c for c in before.columns if c not in ("duration", "success", "finished")]
+    pd.testing.assert_series_equal(before.loc[row, columns], after.loc[row, columns])
+    assert before.loc[row, "success"] != after.loc[row, "success"]
+
+
+def test_backtest_predictions_of_earlier_folds_ignore_later_runs() -> None:
+    last_origin = backtest_predictions(RUNS)["origin"].max()
+    cutoff = datetime.fromtimestamp(last_origin, tz=timezone.utc)
+    before = backtest_predictions(RUNS)
+    after = backtest_predictions(_rewrite_after(RUNS, cutoff, np.random.default_rng(0)))
+    early = before["origin"] < last_origin
+    assert early.sum() > 100
+    columns = ["model_p50", "model_p90", "model_p_success", "last50_median_p50", "historical_rate_p_success"]
+    pd.testing.assert_frame_equal(before.loc[early, columns], after.loc[early, columns])
+    assert not before.loc[~early, "duration"].equals(after.loc[~early, "duration"])
+
+
+def test_features_see_only_runs_finished_before_the_query_time() -> None:
+    frame = runs_frame(RUNS[:3])
+    history = History(frame)
+    first_end = RUNS[0].updated_at.timestamp()
+    wf = np.array([RUNS[0].workflow_key] * 2, dtype=object)
+    X = history.features_at(wf, np.array([first_end, first_end + 1]), ["push"] * 2, ["main"] * 2,
+                            np.ones(2), np.ones(2))
+    same = [r for r in RUNS[:3] if r.workflow_key == RUNS[0].workflow_key and r.updated_at.timestamp() < first_end]
+    assert X["n"].tolist() == [len(same), len(same) + 1]
+    assert X.loc[1, "bl_last_value"] == RUNS[0].duration_seconds
+
+
+def test_importing_the_api_types_loads_neither_pandas_nor_sklearn() -> None:
+    code = ("import sys; from orchestrator.learn import RunContext, Prediction; "
+            "print('pandas' in sys.modules, 'sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
