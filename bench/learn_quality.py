@@ -1,0 +1,58 @@
+"""Quality benchmark: rolling-origin backtest on the GHAminer history, model vs every baseline.
+
+Usage: python bench/learn_quality.py [DATA_DIR]   (default ../shared/data/ghaminer)
+
+The three CSV snapshots overlap, so runs are merged by (id, attempt) exactly as the store does.
+Prints one table per target: p50 MAE (seconds and relative to the median), p90 coverage,
+pinball loss at 0.9, Brier; overall and per workflow with at least 50 scored runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from orchestrator.learn import backtest
+from orchestrator.source.importers import read_files
+from orchestrator.store.merge import merge_runs
+
+DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ghaminer"
+MIN_ROWS = 50
+
+
+def _fmt(value: object, pattern: str = "{:.3f}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _print_summary(title: str, summary: dict) -> None:
+    print(f"\n## {title}")
+    print(f"{'method':<16}{'n':>7}{'p50 MAE s':>12}{'MAE/median':>12}{'p90 cov':>9}{'pinball90':>11}")
+    for name, m in summary["duration"].items():
+        print(f"{name:<16}{m['n']:>7}{_fmt(m['p50_mae_seconds'], '{:.1f}'):>12}{_fmt(m['p50_mae_relative']):>12}"
+              f"{_fmt(m['p90_coverage']):>9}{_fmt(m['pinball_90'], '{:.1f}'):>11}")
+    print(f"{'method':<16}{'n':>7}{'Brier':>12}")
+    for name, m in summary["success"].items():
+        print(f"{name:<16}{m['n']:>7}{_fmt(m['brier'], '{:.4f}'):>12}")
+    print(f"p50 MAE / best baseline: {_fmt(summary['p50_mae_vs_best_baseline'])}   "
+          f"Brier / best baseline: {_fmt(summary['brier_vs_best_baseline'])}")
+
+
+def main(argv: list[str]) -> None:
+    data = Path(argv[1]) if len(argv) > 1 else DEFAULT
+    files = sorted(p for p in data.iterdir() if p.suffix in (".csv", ".json"))
+    parsed = read_files(files)
+    runs = list(merge_runs({}, parsed.runs)[0].values())
+    started = time.perf_counter()
+    report = backtest(runs)
+    elapsed = time.perf_counter() - started
+    print(f"{len(runs)} distinct runs from {len(files)} files; {report['folds']} folds from "
+          f"{report['origins'][0]}; {report['scored_runs']} runs predicted; backtest took {elapsed:.1f} s")
+    _print_summary("overall", report["overall"])
+    for key, summary in report["workflows"].items():
+        if summary["duration"]["model"]["n"] >= MIN_ROWS:
+            _print_summary(key, summary)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
