@@ -98,3 +98,13 @@ def test_accuracy_matches_each_run_to_the_prediction_in_force() -> None:
 
 def test_accuracy_without_predictions_is_empty() -> None:
     assert accuracy_report([], RUNS)["matched_runs"] == 0
+
+
+def test_disk_cache_survives_the_process_cache_and_keeps_only_the_current_content(tmp_path) -> None:
+    clear_cache()
+    first = fit_predictor(RUNS, cache_key="disk-a", cache_dir=tmp_path)
+    clear_cache()
+    again = fit_predictor(RUNS[:10], cache_key="disk-a", cache_dir=tmp_path)
+    assert again.n_runs_ == first.n_runs_, "loaded from disk, not refitted on the runs passed"
+    fit_predictor(RUNS[:500], cache_key="disk-b", cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("predictor-*.pickle"))) == 1

@@ -7,9 +7,13 @@ returned if two different stores share a token, which the store's content hashin
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 from collections import Counter, OrderedDict
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -192,25 +196,65 @@ class Predictor:
                 f"for the median of the last 50 runs.")
         if _number(row["p_success"]) is not None:
             streak = int(row["streak"])
-            kind = "successes" if streak > 0 else "failures"
+            kind = ("success" if streak > 0 else "failure") + ("" if abs(streak) == 1 else "s")
             reasons.append(f"Success probability {row['p_success']:.0%}: recent outcomes weigh most "
                            f"(current streak: {abs(streak)} {kind}; all-time rate {row['historical_rate']:.0%}).")
         reasons.append(impact)
         return reasons
 
 
-def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None) -> Predictor:
+def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
+                  cache_dir: str | os.PathLike[str] | None = None) -> Predictor:
     """A fitted :class:`Predictor` for ``runs``, reused while ``cache_key`` (the store's content
-    token) is unchanged; ``None`` always fits afresh."""
+    token) is unchanged; ``None`` always fits afresh.
+
+    With ``cache_dir`` (a local directory the user owns, e.g. ``.workflow-orchestrator/cache``)
+    the fitted predictor is also pickled there under a name derived from the key, so a cold
+    ``predict`` process loads instead of refitting; files of other keys are removed, so only the
+    current store content's model is ever on disk. Never point it at a shared or downloaded
+    directory: unpickling runs code.
+    """
     if cache_key is not None and cache_key in _CACHE:
         _CACHE.move_to_end(cache_key)
         return _CACHE[cache_key]
-    predictor = Predictor().fit(runs)
+    path = None
+    if cache_key is not None and cache_dir is not None:
+        digest = hashlib.sha256(cache_key.encode()).hexdigest()[:24]
+        path = Path(cache_dir) / f"predictor-{digest}.pickle"
+    predictor = _load(path) if path is not None else None
+    if predictor is None:
+        predictor = Predictor().fit(runs)
+        if path is not None:
+            _save(path, predictor)
     if cache_key is not None:
         _CACHE[cache_key] = predictor
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return predictor
+
+
+def _load(path: Path) -> Predictor | None:
+    try:
+        with path.open("rb") as handle:
+            loaded = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None  # absent, partial or from another version: refitting is always correct
+    return loaded if isinstance(loaded, Predictor) else None
+
+
+def _save(path: Path, predictor: Predictor) -> None:
+    """Write atomically (temp file + ``os.replace``) and drop predictors of older store contents."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        with temp.open("wb") as handle:
+            pickle.dump(predictor, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+        for old in path.parent.glob("predictor-*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        return  # a read-only directory only costs a refit next time
 
 
 def clear_cache() -> None:
