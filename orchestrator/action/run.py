@@ -116,6 +116,9 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
 
     recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
     annotate(log, recommendations, settings.min_confidence)
+    for error in recommend_data.get("errors") or []:
+        log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
+        problems.append(f"{error.get('path')}: {error.get('message')}")
     context = SummaryContext(
         repository=settings.repository,
         mode=settings.mode,
@@ -125,8 +128,9 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         sync=sync_data,
         recommendations=recommendations,
         conflicts=recommend_data.get("conflicts") or [],
-        success_by_hour=series(recommend_data.get("success_by_hour"), "hour", 24, ("success_rate", "rate")),
-        delay_by_minute=series(recommend_data.get("delay_by_minute"), "minute", 60, ("median_delay_seconds", "delay_seconds")),
+        unscheduled=recommend_data.get("unscheduled") or [],
+        success_by_hour=series(recommend_data.get("hourly_success"), "hour", 24, "success_rate", "runs"),
+        delay_by_minute=series(recommend_data.get("minute_delays"), "minute", 60, "median_delay_seconds", "ticks"),
         accuracy=accuracy_rows(accuracy_data),
         problems=problems + failures,
         report_path=f"{REPORT_DIR}/report.json",
@@ -174,24 +178,16 @@ def annotate(log: Log, recommendations: Sequence[Mapping[str, Any]], min_confide
                          f"(confidence {confidence:.0%}).", title=f"Reschedule {name}", file=path)
 
 
-def series(value: Any, key: str, size: int, value_keys: Sequence[str]) -> list[tuple[int, float | None, int]]:
-    """Normalise a chart series (a list of dicts, or a mapping from slot to value) to ``size`` points."""
+def series(value: Any, key: str, size: int, value_key: str, count_key: str) -> list[tuple[int, float | None, int]]:
+    """A chart series from the recommender's list of per-slot dicts, one point per slot 0..size-1."""
     points: dict[int, tuple[float | None, int]] = {}
-    if isinstance(value, Mapping):
-        items = [{key: k, value_keys[0]: v} for k, v in value.items()]
-    else:
-        items = list(value or [])
-    for item in items:
-        if not isinstance(item, Mapping):
+    for item in value or []:
+        slot = item.get(key) if isinstance(item, Mapping) else None
+        if not isinstance(slot, int) or not 0 <= slot < size:
             continue
-        try:
-            slot = int(item[key])
-        except (KeyError, TypeError, ValueError):
-            continue
-        raw = next((item[k] for k in value_keys if item.get(k) is not None), None)
-        number = float(raw) if isinstance(raw, (int, float)) else None
-        if 0 <= slot < size:
-            points[slot] = (number, int(item.get("runs") or item.get("n") or 0))
+        raw = item.get(value_key)
+        number = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+        points[slot] = (number, int(item.get(count_key) or 0))
     return [(slot, *points.get(slot, (None, 0))) for slot in range(size)]
 
 

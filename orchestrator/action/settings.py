@@ -90,7 +90,7 @@ def parse_lookback_days(value: str) -> int:
 
 
 def parse_max_requests(value: str) -> int:
-    return _integer("max-requests", value, 1, 100_000, "a whole number of requests from 1 to 100000")
+    return _integer("max-requests", value, 2, 100_000, "a whole number of requests from 2 (the workflows and one page of runs) to 100000")
 
 
 def parse_min_confidence(value: str) -> float:

@@ -38,9 +38,11 @@ class SummaryContext:
     sync: Mapping[str, Any] | None = None
     recommendations: Sequence[Mapping[str, Any]] = ()
     conflicts: Sequence[Mapping[str, Any]] = ()
-    #: (hour of day, success rate 0-1 or None, runs) for all 24 hours.
+    #: Workflows without a schedule; only their timeout recommendations are shown.
+    unscheduled: Sequence[Mapping[str, Any]] = ()
+    #: (UTC hour of day, success rate 0-1 or None, runs) for all 24 hours.
     success_by_hour: Sequence[tuple[int, float | None, int]] = ()
-    #: (minute of hour, median schedule delay in seconds or None, runs) for all 60 minutes.
+    #: (minute of hour, median schedule delay in seconds or None, ticks seen) for all 60 minutes.
     delay_by_minute: Sequence[tuple[int, float | None, int]] = ()
     #: name → MAE in seconds and count, the model first, then the baselines.
     accuracy: Sequence[tuple[str, float | None, int]] = ()
@@ -103,12 +105,15 @@ def _lines(value: Any) -> list[str]:
     return out
 
 
-def timeout_of(rec: Mapping[str, Any]) -> tuple[int | None, Any]:
-    """(recommended timeout-minutes, the current setting or None) from either shape the API uses."""
+def timeout_of(rec: Mapping[str, Any]) -> tuple[int | None, str, list[str]]:
+    """(recommended timeout-minutes, the jobs' current settings as text, warnings) of a workflow."""
     value = rec.get("timeout_minutes")
-    if isinstance(value, Mapping):
-        return value.get("recommended"), value.get("current")
-    return (value if isinstance(value, int) else None), rec.get("current_timeout_minutes")
+    if not isinstance(value, Mapping):
+        return None, "", []
+    jobs = value.get("jobs") or {}
+    current = ", ".join(f"{job}: {'none' if minutes is None else f'{minutes:g}'}" for job, minutes in jobs.items())
+    recommended = value.get("recommended_minutes")
+    return (recommended if isinstance(recommended, int) else None), current, _lines(value.get("warnings"))
 
 
 def liveness_warnings(rec: Mapping[str, Any]) -> list[str]:
@@ -136,7 +141,8 @@ def _header(ctx: SummaryContext) -> str:
         changes = sum(1 for r in ctx.recommendations if r.get("change"))
         lines.append(
             f"**{changes} of {len(ctx.recommendations)} scheduled workflows should move** "
-            f"(changes need confidence ≥ {ctx.min_confidence:.2f}); times are {md(ctx.timezone)} unless a workflow says otherwise."
+            f"(changes need confidence ≥ {ctx.min_confidence:.2f}). Crons are in UTC unless a workflow sets "
+            f"`timezone:`; the charts show {md(_hours_zone(ctx))} hours."
         )
     elif ctx.mode != "sync":
         lines.append("No scheduled workflows were found to recommend for.")
@@ -150,9 +156,12 @@ def _schedule_table(ctx: SummaryContext) -> str:
     for rec in list(ctx.recommendations)[:MAX_TABLE_ROWS]:
         current = crons_of(rec)
         recommended = rec.get("recommended_schedule")
-        now = "<br>".join(f"{code(c)} {md(cron_text(c))}" for c in current) or "–"
-        after = f"{code(recommended)} {md(cron_text(str(recommended)))}" if recommended else "–"
-        if rec.get("timezone"):
+        human = list(rec.get("current_human") or [cron_text(c) for c in current])
+        now = "<br>".join(f"{code(c)} {md(h)}" for c, h in zip(current, human + [""] * len(current))) or "–"
+        after = "–"
+        if recommended:
+            after = f"{code(recommended)} {md(rec.get('recommended_human') or cron_text(str(recommended)))}"
+        if rec.get("timezone") and rec.get("timezone") != "UTC":
             after += f" ({md(rec['timezone'])})"
         rows.append([
             f"{md(_name(rec))}<br>{code(rec.get('path') or '')}",
@@ -189,16 +198,16 @@ def _conflicts(ctx: SummaryContext) -> str:
         return ""
     rows = []
     for conflict in list(ctx.conflicts)[:MAX_TABLE_ROWS]:
-        pair = conflict.get("workflows") or [conflict.get("a"), conflict.get("b")]
-        minutes = conflict.get("overlap_minutes_per_day", conflict.get("overlap_minutes"))
-        shared = conflict.get("shared_concurrency_group") or conflict.get("concurrency_group")
+        pair = list(conflict.get("workflows") or [])
+        minutes = conflict.get("minutes_per_day")
+        shared = conflict.get("shared_concurrency_group")
         rows.append([
             md(pair[0] if pair else "?"),
             md(pair[1] if len(pair) > 1 else "?"),
             f"{float(minutes):.0f}" if isinstance(minutes, (int, float)) else "–",
             code(shared) if isinstance(shared, str) else ("yes" if shared else "no"),
         ])
-    return "### Conflicts\n\nPredicted running windows (p90) that overlap each day.\n\n" + table(
+    return "### Conflicts\n\nPredicted running windows (p90) of the current schedules that overlap each day.\n\n" + table(
         ["Workflow", "Overlaps with", "Minutes per day", "Shared concurrency group"], rows, "llrl"
     )
 
@@ -212,16 +221,22 @@ def _liveness(ctx: SummaryContext) -> str:
 
 def _timeouts(ctx: SummaryContext) -> str:
     rows = []
-    for rec in ctx.recommendations:
-        recommended, current = timeout_of(rec)
-        if recommended is None:
+    for rec in list(ctx.recommendations) + list(ctx.unscheduled):
+        recommended, current, warnings = timeout_of(rec)
+        if recommended is None and not warnings:
             continue
-        shown = "none (360 min default)" if current in (None, "", 0) else md(current)
-        rows.append([md(_name(rec)), shown, f"{recommended}"])
+        rows.append([
+            md(_name(rec)),
+            md(current) if current else "–",
+            "–" if recommended is None else str(recommended),
+            "<br>".join(md(w, 500) for w in warnings) or "–",
+        ])
     if not rows:
         return ""
-    return "### Timeouts\n\nFrom the p99 of successful runs with a margin; a job without `timeout-minutes` may hang for 6 hours.\n\n" + table(
-        ["Workflow", "Current timeout-minutes", "Recommended"], rows[:MAX_TABLE_ROWS], "lrr"
+    return (
+        "### Timeouts\n\nRecommended `timeout-minutes` is the p99 of successful runs plus a margin; "
+        "a job without one is stopped only after 360 minutes.\n\n"
+        + table(["Workflow", "Current timeout-minutes", "Recommended", "Notes"], rows[:MAX_TABLE_ROWS], "llrl")
     )
 
 
@@ -238,21 +253,29 @@ def _chart(title: str, body: str, table_md: str) -> str:
     return f"### {title}\n\n```mermaid\n{body}\n```\n\n" + details(html(f"{title} as a table"), table_md)
 
 
+def _hours_zone(ctx: SummaryContext) -> str:
+    """The zone the hour chart is drawn in: ``timezone`` if its offset is whole hours now, else UTC."""
+    offset = datetime.now(ZoneInfo(ctx.timezone)).utcoffset() or timedelta(0)
+    return ctx.timezone if offset.total_seconds() % 3600 == 0 else "UTC"
+
+
 def _success_chart(ctx: SummaryContext) -> str:
-    points = [(h, r, n) for h, r, n in ctx.success_by_hour if r is not None]
+    zone = _hours_zone(ctx)
+    shift = int((datetime.now(ZoneInfo(zone)).utcoffset() or timedelta(0)).total_seconds() // 3600)
+    points = sorted(((h + shift) % 24, r, n) for h, r, n in ctx.success_by_hour if r is not None)
     if not points:
         return ""
     hours = ", ".join(str(h) for h, _, _ in points)
     values = ", ".join(f"{100 * r:.0f}" for _, r, _ in points)
     body = (
         "xychart-beta\n"
-        f'    title "Success rate by hour of day ({mermaid_label(ctx.timezone)})"\n'
+        f'    title "Success rate by hour of day ({mermaid_label(zone)})"\n'
         f"    x-axis [{hours}]\n"
         '    y-axis "Success %" 0 --> 100\n'
         f"    bar [{values}]"
     )
     rows = [[f"{h:02d}:00", _percent(r), str(n)] for h, r, n in points]
-    return _chart("Success rate by hour", body, table(["Hour", "Success", "Runs"], rows, "lrr"))
+    return _chart("Success rate by hour", body, table([f"Hour ({md(zone)})", "Success", "Runs"], rows, "lrr"))
 
 
 def _delay_chart(ctx: SummaryContext) -> str:
@@ -269,7 +292,7 @@ def _delay_chart(ctx: SummaryContext) -> str:
         f"    line [{values}]"
     )
     rows = [[f":{m:02d}", _duration(d), str(n)] for m, d, n in points]
-    return _chart("Schedule delay by minute", body, table(["Minute", "Median delay", "Runs"], rows, "lrr"))
+    return _chart("Schedule delay by minute", body, table(["Minute", "Median delay", "Ticks"], rows, "lrr"))
 
 
 def day_windows(ctx: SummaryContext) -> list[tuple[str, str, datetime, datetime]]:
