@@ -1,0 +1,399 @@
+"""``sync``: bring a store up to date with a repository's GitHub Actions runs, cheaply and safely.
+
+How it lists (every request names its endpoint in the function that makes it):
+
+1. ``GET /repos/{owner}/{repo}/actions/workflows`` — the workflows and their ``state``; page one is
+   asked with ``If-None-Match``, so an unchanged list costs a 304 that GitHub does not charge for.
+2. ``GET /repos/{owner}/{repo}/actions/runs`` window by window, newest first, 100 per page:
+   the first sync lists everything (or from ``since``) *without* a ``created`` filter, which is
+   the one listing GitHub does not cap at 1,000 results; later syncs list ``created>=`` the cursor
+   minus an overlap (runs in progress and re-runs change after they are first seen). A filtered
+   listing that stops at the 1,000-result cap is split at the oldest run it returned and the lower
+   part listed next — a split that, unlike halving, wastes no request on a probe.
+3. ``GET /repos/{owner}/{repo}/actions/runs/{run_id}`` for runs still open (in progress when last
+   seen) that fell out of the listed window; ``.../attempts/{n}/jobs`` in ``jobs`` mode only.
+
+Durations come from the list responses (``run_started_at`` → ``updated_at``); nothing is fetched
+per run by default. When the request budget is spent, GitHub rate-limits us, or GitHub keeps
+failing, listing stops cleanly: what was fetched is saved together with the windows still to list,
+``complete`` is false, and the next sync lists those windows — never a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from ..errors import UsageError, ValidationError
+from ..model import RunRecord, format_time, parse_time
+from ..store.history import HistoryStore, MergeResult
+from .github import PER_PAGE, GitHubClient, Response, SyncInterrupted
+from .windows import ONE_SECOND, Window, earliest, latest, normalise
+
+DEFAULT_MAX_REQUESTS = 300
+DEFAULT_OVERLAP = timedelta(days=1)
+#: Open runs re-fetched one by one per sync at most (newest first); the rest wait for the next sync.
+MAX_OPEN_REFRESH = 20
+_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+
+__all__ = ["sync", "DEFAULT_MAX_REQUESTS", "DEFAULT_OVERLAP"]
+
+
+def sync(
+    store: HistoryStore,
+    repo: str,
+    client: GitHubClient,
+    max_requests: int | None = DEFAULT_MAX_REQUESTS,
+    since: datetime | str | None = None,
+    jobs: bool = False,
+    overlap: timedelta = DEFAULT_OVERLAP,
+) -> dict[str, Any]:
+    """Fetch new and changed runs of ``repo`` into ``store`` in one commit; return what happened.
+
+    ``since`` bounds the first backfill (default: everything GitHub still has) and, when earlier
+    than what the store reaches back to, extends it. ``max_requests`` bounds the GitHub requests
+    of the listing; the store write that saves them is always allowed to finish.
+    """
+    if not isinstance(repo, str) or not _REPO.match(repo) or repo.split("/")[1] in (".", ".."):
+        raise ValidationError("--repo", repo, "OWNER/NAME, e.g. octocat/hello-world")
+    if max_requests is not None and max_requests < 2:
+        raise ValidationError("--max-requests", max_requests, "an integer ≥ 2 (the workflows and one page of runs)")
+    since_time = parse_time(since, "--since") if since is not None else None
+    if since_time is not None and since_time > datetime.now(timezone.utc):
+        raise UsageError(f"--since: {format_time(since_time)} is in the future; expected a past date such as 2025-01-01T00:00:00Z")
+    return _Sync(store, repo, client, since_time, overlap).run(max_requests, jobs)
+
+
+@dataclass
+class _Collected:
+    """What one sync has seen so far."""
+
+    runs: dict[tuple[int, int], RunRecord] = field(default_factory=dict)
+    opened: dict[str, str] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+    skipped: int = 0
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, raw: Any, repo: str) -> RunRecord | None:
+        try:
+            run = RunRecord.from_api(raw, repo)
+        except ValidationError:
+            self.skipped += 1
+            return None
+        known = self.runs.get(run.key)
+        if known is None or run.updated_at >= known.updated_at:
+            self.runs[run.key] = run
+        rid = str(run.id)
+        if run.completed:
+            self.closed.add(rid)
+            self.opened.pop(rid, None)
+        else:
+            self.opened[rid] = format_time(run.created_at) or ""
+            self.closed.discard(rid)
+        return run
+
+
+class _Sync:
+    """One sync of one repository (a class only to keep the pieces of state together)."""
+
+    def __init__(self, store: HistoryStore, repo: str, client: GitHubClient, since: datetime | None, overlap: timedelta) -> None:
+        self.store, self.repo, self.client, self.since, self.overlap = store, repo, client, since, overlap
+        self.seen = _Collected()
+        self.stopped: SyncInterrupted | None = None
+        self.warnings: list[str] = []
+
+    # ----- the whole sync ---------------------------------------------------------------------
+    def run(self, max_requests: int | None, jobs: bool) -> dict[str, Any]:
+        start = self.client.requests
+        base = self.store.state().get("sync", {}).get(self.repo, {})
+        store_requests = self.client.requests - start
+        self.client.set_budget(max_requests)
+        prev = _Progress.load(base)
+        progress = prev.copy()
+        listed = False
+        workflows = base.get("workflows", [])
+        etags = dict(base.get("etags", {}))
+        try:
+            workflows, etags["workflows"] = self._workflows(base)
+            progress = self._list_runs(prev, etags)
+            listed = self.stopped is None
+            if listed:
+                self._refresh_open(prev, progress)
+                if jobs:
+                    self._fetch_jobs()
+        except SyncInterrupted as exc:
+            self.stopped = exc
+        finally:
+            self.client.set_budget(None)
+        listing_requests = self.client.requests - start - store_requests
+        before_commit = self.client.requests
+        result = self._save(base, prev, progress, workflows, etags)
+        store_requests += self.client.requests - before_commit
+        out: dict[str, Any] = {
+            "repository": self.repo,
+            "runs_added": result.added,
+            "runs_updated": result.updated,
+            "runs_seen": len(self.seen.runs),
+            "runs_skipped": self.seen.skipped,
+            "complete": listed and not progress.pending,
+            "stopped": self.stopped.reason if self.stopped else None,
+            "message": str(self.stopped) if self.stopped else None,
+            "requests": self.client.requests - start,
+            "listing_requests": listing_requests,
+            "store_requests": store_requests,
+            "rate_limit_remaining": self.client.rate_limit_remaining,
+            "synced_through": format_time(progress.synced_through),
+            "pending": [w.to_json() for w in progress.pending],
+            "open_runs": len(progress.open),
+            "workflows": workflows,
+            "warnings": self.warnings,
+        }
+        if jobs:
+            out["jobs"] = self.seen.jobs
+        return out
+
+    def _save(self, base: Mapping[str, Any], prev: "_Progress", progress: "_Progress", workflows: list[dict[str, Any]], etags: dict[str, Any]) -> MergeResult:
+        """One commit holding the runs and the new cursor.
+
+        Skipped when nothing was seen and nothing but the cursor would move: the cursor then stays,
+        so the next sync asks for the same first page again and can be answered 304.
+        """
+        unchanged_but_cursor = _Progress(prev.synced_through, progress.floor, progress.pending, progress.open).to_json() == prev.to_json()
+        if (not self.seen.runs and prev.synced_through is not None and unchanged_but_cursor
+                and workflows == base.get("workflows") and etags.get("workflows") == base.get("etags", {}).get("workflows")):
+            return MergeResult()
+        mine = progress.to_json()
+        mine.update(workflows=workflows, etags=etags, last_sync=format_time(self.client.server_time or datetime.now(timezone.utc)))
+
+        def update(state: dict[str, Any]) -> dict[str, Any]:
+            repos = state.setdefault("sync", {})
+            current = repos.get(self.repo, {})
+            if current == dict(base):
+                repos[self.repo] = mine
+            else:
+                repos[self.repo] = {**mine, **_Progress.load(current).union(progress, self.seen.closed).to_json()}
+            return state
+
+        return self.store.commit(runs=list(self.seen.runs.values()), state_update=update,
+                                 message=f"sync {self.repo}: {len(self.seen.runs)} runs listed, through {mine['synced_through']}")
+
+    # ----- endpoints --------------------------------------------------------------------------
+    def _workflows(self, base: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+        """``GET /repos/{owner}/{repo}/actions/workflows`` (all pages; page one conditional)."""
+        etag = base.get("etags", {}).get("workflows") if base.get("workflows") is not None else None
+        response = self.client.get(f"/repos/{self.repo}/actions/workflows", {"per_page": PER_PAGE}, etag=etag)
+        if response.status == 304:
+            return list(base.get("workflows", [])), etag
+        first_etag = response.etag
+        found: list[dict[str, Any]] = []
+        while True:
+            for item in (response.data or {}).get("workflows", []):
+                found.append({"id": item.get("id"), "name": item.get("name"), "path": item.get("path"), "state": item.get("state")})
+            link = response.next_link()
+            if not link:
+                return found, first_etag
+            response = self.client.get(link)
+
+    def _list_runs(self, prev: "_Progress", etags: dict[str, Any]) -> "_Progress":
+        """``GET /repos/{owner}/{repo}/actions/runs`` over the top window, then the pending ones.
+
+        Never raises :class:`SyncInterrupted`: an interruption is recorded in ``self.stopped`` and
+        the unlisted rest of the windows in the returned progress.
+
+        The top window runs from the cursor minus the overlap, rounded down to the UTC day (first
+        sync: from ``since``), to now, open-ended: its first page is then the same URL for every
+        sync of a day and can be answered 304 when nothing changed.
+        """
+        progress = prev.copy()
+        first_sync = prev.synced_through is None
+        if first_sync:
+            top = Window(self.since, None)
+        else:
+            top = Window(_day_start(prev.synced_through - self.overlap), None)  # type: ignore[operator]
+            if self.since is not None and prev.floor is not None and self.since < prev.floor:
+                progress.pending = normalise([*progress.pending, Window(self.since, prev.floor)])
+                progress.floor = self.since
+        queue, progress.pending = [top, *progress.pending], []
+        remaining: list[Window] = []
+        while queue:
+            window = queue.pop(0)
+            seen = _WindowProgress()
+            try:
+                rest = self._list_window(window, seen, etags if window is top else None, prev)
+            except SyncInterrupted as exc:
+                if window is not top or seen.pages:
+                    remaining.append(Window(window.lo, seen.oldest) if seen.oldest else window)
+                remaining.extend(queue)
+                self.stopped = exc
+            if window is top and seen.pages:
+                progress.synced_through = seen.server_time
+                if first_sync:
+                    progress.floor = self.since
+            if self.stopped is not None:
+                break
+            if rest is not None:
+                queue.insert(0, rest)
+        progress.pending = normalise(remaining)
+        progress.open = {k: v for k, v in {**prev.open, **self.seen.opened}.items() if k not in self.seen.closed}
+        return progress
+
+    def _list_window(self, window: Window, seen: "_WindowProgress", etags: dict[str, Any] | None, prev: "_Progress") -> Window | None:
+        """List one window, newest first; return the part still to list when a cap cut it short."""
+        path = f"/repos/{self.repo}/actions/runs"
+        params: dict[str, Any] = {"per_page": PER_PAGE}
+        created = window.created_filter()
+        if created:
+            params["created"] = created
+        cached = (etags or {}).get("runs") or {}
+        etag = cached.get("etag") if etags is not None and cached.get("filter") == created else None
+        response = self.client.get(path, params, etag=etag)
+        seen.pages, seen.server_time = 1, self.client.server_time or datetime.now(timezone.utc)
+        record_etag = etags is not None
+        if response.status == 304:
+            if not self._open_beyond_first_page(window, prev, parse_time(cached.get("oldest"))) or cached.get("pages", 1) <= 1:
+                return None
+            response = self.client.get(path, {**params, "page": 2})
+            seen.pages, record_etag = 2, False
+        positions = total = 0
+        while True:
+            data = response.data or {}
+            items = data.get("workflow_runs", [])
+            total = int(data.get("total_count", 0) or 0)
+            page_oldest = None
+            for raw in items:
+                run = self.seen.add(raw, self.repo)
+                if run is not None and (page_oldest is None or run.created_at < page_oldest):
+                    page_oldest = run.created_at
+            positions += len(items)
+            if page_oldest is not None and (seen.oldest is None or page_oldest < seen.oldest):
+                seen.oldest = page_oldest
+            if record_etag and etags is not None:
+                etags["runs"] = {"filter": created, "etag": response.etag, "oldest": format_time(page_oldest), "pages": -(-total // PER_PAGE)}
+                record_etag = False
+            link = response.next_link()
+            if not items or not link:
+                break
+            response = self.client.get(link)
+            seen.pages += 1
+        if total <= positions or seen.oldest is None:
+            return None
+        cut = seen.oldest
+        if window.hi is not None and cut >= window.hi:
+            self.warnings.append(f"more than 1,000 runs were created at {format_time(cut)}; GitHub lists only 1,000 of them")
+            cut -= ONE_SECOND
+        return Window(window.lo, cut)
+
+    @staticmethod
+    def _open_beyond_first_page(window: Window, prev: "_Progress", first_page_oldest: datetime | None) -> bool:
+        """After a 304 on page one: does an open run sit on a later page, so must be looked at?"""
+        if first_page_oldest is None:
+            return False
+        for created_text in prev.open.values():
+            created = parse_time(created_text)
+            if created is not None and created < first_page_oldest and (window.lo is None or created >= window.lo):
+                return True
+        return False
+
+    def _refresh_open(self, prev: "_Progress", progress: "_Progress") -> None:
+        """``GET /repos/{owner}/{repo}/actions/runs/{run_id}`` for open runs the listing no longer covers."""
+        lower = _day_start(prev.synced_through - self.overlap) if prev.synced_through else None
+        stale = sorted(
+            ((rid, created) for rid, created in progress.open.items()
+             if lower is not None and rid not in self.seen.opened and (parse_time(created) or lower) < lower),
+            key=lambda item: item[1], reverse=True,
+        )
+        for rid, _created in stale[:MAX_OPEN_REFRESH]:
+            response = self.client.request("GET", f"/repos/{self.repo}/actions/runs/{rid}")
+            if response.status == 404:
+                self.seen.closed.add(rid)
+            elif response.status == 200:
+                self.seen.add(response.data, self.repo)
+            else:
+                raise self.client.error(response, "GET", f"/repos/{self.repo}/actions/runs/{rid}")
+            progress.open = {k: v for k, v in {**progress.open, **self.seen.opened}.items() if k not in self.seen.closed}
+
+    def _fetch_jobs(self) -> None:
+        """``GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs``.
+
+        Newest completed runs first, while the budget lasts: job timings are a refinement, so
+        running out of budget here ends the sync as complete.
+        """
+        done = sorted((r for r in self.seen.runs.values() if r.completed), key=lambda r: r.created_at, reverse=True)
+        for run in done:
+            if self.client.budget_left == 0:
+                return
+            response = self.client.request("GET", f"/repos/{self.repo}/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs", {"per_page": PER_PAGE})
+            if response.status != 200:
+                continue
+            for job in (response.data or {}).get("jobs", []):
+                started = parse_time(job.get("started_at"), "started_at", assume_utc=True)
+                completed = parse_time(job.get("completed_at"), "completed_at", assume_utc=True)
+                self.seen.jobs.append({
+                    "run_id": run.id, "run_attempt": run.run_attempt, "name": job.get("name"), "conclusion": job.get("conclusion"),
+                    "started_at": format_time(started), "completed_at": format_time(completed),
+                    "duration_seconds": (completed - started).total_seconds() if started and completed else None,
+                })
+
+
+def _day_start(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class _WindowProgress:
+    """How far the listing of one window got: pages read, the oldest run seen, GitHub's clock."""
+
+    pages: int = 0
+    oldest: datetime | None = None
+    server_time: datetime | None = None
+
+
+@dataclass
+class _Progress:
+    """The persisted cursor of one repository (``state["sync"][repo]``).
+
+    Everything created in ``[floor, synced_through]`` is in the store except the ``pending``
+    windows; ``open`` maps ids of runs last seen in progress to their creation time.
+    """
+
+    synced_through: datetime | None = None
+    floor: datetime | None = None
+    pending: list[Window] = field(default_factory=list)
+    open: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> "_Progress":
+        return cls(
+            synced_through=parse_time(data.get("synced_through"), "synced_through"),
+            floor=parse_time(data.get("floor"), "floor"),
+            pending=normalise(Window.from_json(w) for w in data.get("pending", [])),
+            open={str(k): str(v) for k, v in dict(data.get("open", {})).items()},
+        )
+
+    def copy(self) -> "_Progress":
+        return _Progress(self.synced_through, self.floor, list(self.pending), dict(self.open))
+
+    def union(self, mine: "_Progress", closed: set[str]) -> "_Progress":
+        """Combine another writer's progress (``self``) with ours: what either left unlisted stays pending."""
+        if self.synced_through is None:
+            floor = mine.floor
+        elif mine.synced_through is None:
+            floor = self.floor
+        else:
+            floor = earliest(self.floor, mine.floor)
+        return _Progress(
+            synced_through=latest(self.synced_through, mine.synced_through),
+            floor=floor,
+            pending=normalise([*self.pending, *mine.pending]),
+            open={k: v for k, v in {**self.open, **mine.open}.items() if k not in closed},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "synced_through": format_time(self.synced_through),
+            "floor": format_time(self.floor),
+            "pending": [w.to_json() for w in self.pending],
+            "open": dict(sorted(self.open.items())),
+        }
