@@ -59,19 +59,24 @@ def measured_usage(environ: Mapping[str, str], proc: Path = Path("/proc")) -> di
     return usage
 
 
-def run_started_at(repository: str, run_id: int, token: str, api_url: str) -> datetime:
-    """When this run started: ``GET /repos/{owner}/{repo}/actions/runs/{run_id}``."""
-    from github import Auth, Github, GithubException
+def open_client(token: str, api_url: str) -> Any:
+    """The project's GitHub client (budget, retries, rate limits) for ``api_url`` with ``token``."""
+    from orchestrator.source.github import ClientSettings, GitHubClient
 
-    try:
-        client = Github(auth=Auth.Token(token), base_url=api_url)
-        started = client.get_repo(repository, lazy=True).get_workflow_run(run_id).run_started_at
-    except GithubException as exc:
-        raise OrchestratorError(
-            f"could not read run {run_id} of {repository} (HTTP {exc.status}); give the step actions: read "
-            "permission or pass started-at"
-        ) from None
-    return started if started.tzinfo else started.replace(tzinfo=timezone.utc)
+    environ = {"GITHUB_TOKEN": token}
+    return GitHubClient(ClientSettings.resolve(api_url=api_url, environ=environ), environ=environ)
+
+
+def run_started_at(client: Any, repository: str, run_id: int, attempt: int) -> datetime:
+    """When this attempt started: ``GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt}``."""
+    path = f"/repos/{repository}/actions/runs/{run_id}/attempts/{attempt}"
+    response = client.request("GET", path)
+    if response.status != 200:
+        raise client.error(response, "GET", path)
+    started = parse_time(response.data.get("run_started_at") or response.data.get("created_at"), "run_started_at", assume_utc=True)
+    if started is None:
+        raise OrchestratorError(f"run {run_id} of {repository} has no start time; pass started-at")
+    return started
 
 
 def record(environ: Mapping[str, str]) -> str:
@@ -93,16 +98,17 @@ def record(environ: Mapping[str, str]) -> str:
     if not run_id_text.isdigit():
         raise ValidationError("GITHUB_RUN_ID", run_id_text, "the run id the runner sets; run this inside a workflow")
     run_id = int(run_id_text)
-    started = parse_time(environ.get("RECORD_STARTED_AT", "").strip(), "started-at") or run_started_at(repository, run_id, token, api_url)
-    now = datetime.now(timezone.utc)
-    api = WorkflowOrchestratorAPI(store=HistoryStore(BranchBackend(repository, branch, token=token, api_url=api_url)))
+    attempt = int(environ.get("GITHUB_RUN_ATTEMPT") or 1)
+    client = open_client(token, api_url)
+    started = parse_time(environ.get("RECORD_STARTED_AT", "").strip(), "started-at") or run_started_at(client, repository, run_id, attempt)
+    api = WorkflowOrchestratorAPI(store=HistoryStore(BranchBackend(client, repository, branch)))
     response = api.record_execution(
         workflow_path(environ) or environ.get("GITHUB_WORKFLOW", "workflow"),
         start_time=started,
-        duration_seconds=max(0.0, (now - started).total_seconds()),
+        duration_seconds=max(0.0, (datetime.now(timezone.utc) - started).total_seconds()),
         success=success_text == "true",
         run_id=run_id,
-        run_attempt=int(environ.get("GITHUB_RUN_ATTEMPT") or 1),
+        run_attempt=attempt,
         resource_usage=measured_usage(environ) or None,
         repo=repository,
         event=environ.get("GITHUB_EVENT_NAME") or None,

@@ -191,20 +191,20 @@ def series(value: Any, key: str, size: int, value_key: str, count_key: str) -> l
     return [(slot, *points.get(slot, (None, 0))) for slot in range(size)]
 
 
+#: The accuracy report's duration predictors, in the order the summary lists them.
+PREDICTORS = {"model": "model", "last50_median": "median of the last 50 runs", "last_value": "last run's duration",
+              "per_hour_mean": "mean for the hour of day"}
+
+
 def accuracy_rows(data: Mapping[str, Any] | None) -> list[tuple[str, float | None, int]]:
-    """(predictor, MAE seconds, runs): the model, then each baseline, from the accuracy answer."""
-    if not data:
-        return []
-    overall = data.get("overall") or {}
-    count = int(overall.get("n") or overall.get("count") or overall.get("matched") or 0)
-    if not count:
-        return []
-    rows = [("model", _number(overall.get("mae_seconds", overall.get("mae"))), count)]
-    baselines = overall.get("baselines") or data.get("baselines") or {}
-    for name, values in sorted(baselines.items()):
-        mae = values.get("mae_seconds", values.get("mae")) if isinstance(values, Mapping) else values
-        rows.append((str(name), _number(mae), count))
-    return rows
+    """(predictor, p50 MAE in seconds, runs): the model, then each baseline, from the accuracy answer."""
+    overall = (data or {}).get("overall") or {}
+    rows = []
+    for key, label in PREDICTORS.items():
+        metrics = overall.get(key)
+        if isinstance(metrics, Mapping) and metrics.get("n"):
+            rows.append((label, _number(metrics.get("p50_mae_seconds")), int(metrics["n"])))
+    return rows if rows and rows[0][0] == "model" else []
 
 
 def _number(value: Any) -> float | None:
