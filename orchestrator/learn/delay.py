@@ -8,7 +8,8 @@ only ever shows its own minute.
 
 Estimates are shrunk hierarchically so a thin minute borrows from its neighbours and from minutes
 of the same "roundness" (``:00``; ``:30``; ``:15``/``:45``; other multiples of 5; the rest), and
-those from the overall mean. The model follows scikit-learn's conventions: constructor arguments
+those from the overall mean; a roundness class with no ticks at all borrows from the least round
+class that has some (GitHub's documented top-of-the-hour load makes rounder minutes no better). The model follows scikit-learn's conventions: constructor arguments
 are stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``.
 
 >>> from datetime import datetime, timedelta, timezone
@@ -146,6 +147,12 @@ class ScheduleDelayModel:
         class_counts = np.bincount(_CLASS_OF, weights=counts, minlength=5)
         class_sums = np.bincount(_CLASS_OF, weights=sums, minlength=5)
         class_mean = (class_sums + k * overall) / (class_counts + k)
+        # GitHub queues round minutes hardest: a class never observed is assumed no worse than
+        # the least round class that was, rather than as bad as the average of all ticks.
+        for cls in range(5):
+            rounder = [class_mean[c] for c in range(cls) if class_counts[c] > 0]
+            if class_counts[cls] == 0 and rounder:
+                class_mean[cls] = min(rounder)
         near_counts = np.zeros(60)
         near_sums = np.zeros(60)
         for distance, weight in ((1, self.neighbour_weight), (2, self.neighbour_weight / 2)):

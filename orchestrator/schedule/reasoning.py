@@ -1,0 +1,139 @@
+"""Reasoning lines a person can check against the history ("Hour 3 has 92% success rate (n=41)").
+
+Each line quotes an observed figure with its sample size where one exists, and says plainly when a
+number is an estimate borrowed from similar minutes or hours.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from ..learn.delay import ScheduleDelayModel
+from .scoring import FailureModel, Weights
+
+if TYPE_CHECKING:  # pragma: no cover - import cycle only for type names
+    from .recommend import _Workflow
+
+__all__ = ["explain"]
+
+
+def explain(
+    plan: "_Workflow",
+    result: dict[str, Any],
+    failure: FailureModel,
+    delay: ScheduleDelayModel,
+    busy: np.ndarray,
+    weights: Weights,
+    overlaps_now: Sequence[dict[str, Any]],
+) -> list[str]:
+    """The reasons behind one workflow's recommendation, most decisive first."""
+    entry = plan.entries[0]
+    mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[entry.chosen]])
+    hour_now, hour_new = (_most_common((m // 60) % 24) for m in mows)
+    minute_now, minute_new = (_most_common(m % 60) for m in mows)
+    lines = [_decision(plan, result, weights)]
+    if result["cold_start"]:
+        lines.append(
+            f"Little history ({failure.n_runs_} runs with an outcome, fewer than {weights.cold_start_runs}): "
+            f"minute :{minute_new:02d} comes from a stable hash of the path (like Jenkins H) and the hour from the "
+            "repository's quietest period when push activity is known; low confidence"
+        )
+    lines.append(_hours(failure, hour_now, hour_new))
+    lines.extend(_minutes(delay, minute_now, minute_new))
+    if overlaps_now:
+        lines.append("Often overlaps with: " + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in overlaps_now[:3]))
+    if result["change"] and result["conflicts"]:
+        lines.append("Still overlaps after the move with: " + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in result["conflicts"][:3]))
+    scored = result["score"]["entries"][0]
+    if "terms" in scored:
+        now_active, new_active = scored["terms"]["overlap"]
+        lines.append(
+            f"Other runs active during its p90 window: {now_active:.2f} on average now"
+            + (f" vs {new_active:.2f} at the recommended slot" if result["change"] else "")
+            + " (push and pull_request runs plus other schedules)"
+        )
+    lines.append(
+        f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min (p90 {result['duration_p90_seconds'] / 60:.1f} min)"
+        f" at hour {hour_new} UTC, from {plan.duration_source}"
+    )
+    lines.append(_confidence(result))
+    lines.extend(f"Warning: {w}" for w in result["liveness"]["warnings"])
+    lines.extend(f"Warning: {w}" for w in result["timeout_minutes"]["warnings"])
+    return lines
+
+
+def _most_common(values: np.ndarray) -> int:
+    return int(Counter(values.tolist()).most_common(1)[0][0])
+
+
+def _decision(plan: "_Workflow", result: dict[str, Any], weights: Weights) -> str:
+    scored = result["score"]["entries"]
+    if result["change"]:
+        now_cost = sum(e.get("current", 0.0) for e in scored)
+        new_cost = sum(e.get("recommended", 0.0) for e in scored)
+        return (
+            f"Move from {result['current_human'][0]} to {result['recommended_human']}: "
+            f"expected cost per run {now_cost:.3f} → {new_cost:.3f}"
+        )
+    notes = [e["note"] for e in scored if e.get("note")]
+    if notes:
+        return f"Keep {', '.join(result['current_schedule'])}: " + "; ".join(notes)
+    entry = plan.entries[0]
+    saving = float(entry.costs[0] - entry.costs.min()) if entry.costs.size else 0.0
+    return (
+        f"Keep {', '.join(result['current_schedule'])}: no slot with the same frequency saves at least "
+        f"{weights.min_improvement:g} per run (best saves {saving:.3f})"
+    )
+
+
+def _hours(failure: FailureModel, hour_now: int, hour_new: int) -> str:
+    stats = failure.hour_stats()
+
+    def said(hour: int) -> str:
+        row = stats[hour]
+        if not row["runs"]:
+            return f"hour {hour} UTC has no runs yet (risk taken from the pooled curve)"
+        return f"hour {hour} UTC has {row['success_rate']:.0%} success rate (n={row['runs']})"
+
+    text = said(hour_new)
+    if hour_new != hour_now:
+        text += f" vs {said(hour_now).replace(f'hour {hour_now} UTC has ', '', 1)} at hour {hour_now}"
+    return text[0].upper() + text[1:] + ", across the repository's runs"
+
+
+def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> list[str]:
+    if not delay.n_ticks_:
+        return [f"No scheduled-run delays observed yet; :{minute_new:02d} avoids the round minutes GitHub queues most"]
+
+    def delay_at(minute: int) -> str:
+        observed = delay.median_delay_by_minute_[minute]
+        if observed is not None:
+            return f"median delay {observed / 60:.0f} min (n={int(delay.minute_runs_[minute])}) at :{minute:02d}"
+        return f"expected delay {delay.minute_delay_[minute] / 60:.0f} min at :{minute:02d} (estimated from similar minutes)"
+
+    def drop_at(minute: int) -> str:
+        observed = delay.drop_rate_by_minute_[minute]
+        if observed is not None:
+            return f"{observed:.0%} of ticks dropped (n={int(delay.minute_ticks_[minute])}) at :{minute:02d}"
+        return f"{delay.minute_drop_[minute]:.0%} expected at :{minute:02d}"
+
+    if minute_now == minute_new:
+        return [f"At :{minute_new:02d}: {delay_at(minute_new)}; {drop_at(minute_new)}"]
+    prefix = "Off the top of the hour" if minute_now == 0 else "Off the busier minute"
+    return [
+        f"{prefix}: {delay_at(minute_new)} vs {delay_at(minute_now).split(' at :')[0]} at :{minute_now:02d}",
+        f"Dropped ticks: {drop_at(minute_new)} vs {drop_at(minute_now)}",
+    ]
+
+
+def _confidence(result: dict[str, Any]) -> str:
+    detail = result["confidence_detail"]
+    if result["cold_start"]:
+        return f"Confidence {result['confidence']:.2f} (low): {detail['runs']} runs are too few to compare slots"
+    return (
+        f"Confidence {result['confidence']:.2f}: the decision held in {detail['bootstrap_share']:.0%} of "
+        f"{detail['samples']} bootstrap resamples of the history, scaled by data volume ({detail['runs']} runs)"
+    )

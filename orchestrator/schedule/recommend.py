@@ -1,0 +1,359 @@
+"""The core of the schedule recommender: workflow files + run history → recommendations.
+
+For each scheduled workflow (longest runs first, so the hardest to place choose first) every
+frequency-preserving rotation of each cron entry is scored on the UTC week (see
+:mod:`.scoring`) against the repository's busy hours and the other workflows' planned windows;
+the cheapest wins if it saves at least ``Weights.min_improvement``, else the schedule is kept.
+Confidence is the share of bootstrap resamples of the history in which the decision holds,
+scaled by data volume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import UsageError
+from ..learn.delay import ScheduleDelayModel, TickObservation, match_ticks
+from ..model import SUCCESS, RunRecord, format_time
+from .conflicts import WorkflowWindows, find_conflicts
+from .cron import MIN_GAP_MINUTES, Cron, frequency_signature, is_round_minute
+from .liveness import liveness
+from .reasoning import explain
+from .scoring import BUSY_EVENTS, WEEK_MINUTES, FailureModel, Weights, cost_table, run_occupancy, window_occupancy
+from .slots import Horizon, duration_by_hour, horizon_for
+from .timeouts import recommend_timeout
+from .workflows import WorkflowFile, read_workflows
+
+__all__ = ["recommend", "DEFAULT_BOOTSTRAP"]
+
+#: Bootstrap resamples behind each confidence figure.
+DEFAULT_BOOTSTRAP = 40
+
+
+@dataclass
+class _Entry:
+    """One cron entry of one workflow while the plan is being made."""
+
+    cron: Cron
+    horizon: Horizon
+    rotations: list[tuple[int, int]]
+    chosen: int = 0  # index into rotations; 0 is the current schedule
+    costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tables: dict[str, np.ndarray] = field(default_factory=dict)
+    others: np.ndarray = field(default_factory=lambda: np.zeros(WEEK_MINUTES))
+    cold_minute: int | None = None
+    note: str | None = None
+
+
+@dataclass
+class _Workflow:
+    file: WorkflowFile
+    key: str
+    runs: list[RunRecord]
+    p50: np.ndarray
+    p90: np.ndarray
+    duration_source: str
+    entries: list[_Entry]
+    observations: list[TickObservation]
+
+
+def recommend(
+    runs: Sequence[RunRecord],
+    workflows_dir: Path,
+    repository: str | None = None,
+    now: datetime | None = None,
+    weights: Weights | None = None,
+    predictor: Any = None,
+    bootstrap: int = DEFAULT_BOOTSTRAP,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Recommend a schedule for every scheduled workflow in ``workflows_dir``; JSON-able result.
+
+    ``runs`` may hold several repositories: the delay model pools all of them, everything else
+    uses ``repository`` (inferred when the runs hold exactly one). ``predictor`` is the learning
+    stage's fitted predictor (``predict_runs``/``describe``); without it durations come from the
+    workflow's own history. Problems with single files are listed in ``errors``, not raised.
+    """
+    weights = weights or Weights()
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    files, file_errors = read_workflows(Path(workflows_dir))
+    repo = _repository(runs, repository)
+    completed = [r for r in runs if r.completed and r.created_at <= now]
+    repo_runs = [r for r in completed if r.repository == repo]
+    failure = FailureModel(prior_strength=weights.prior_strength).fit(repo_runs, now)
+    busy, _ = run_occupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
+    busy_runs = sum(1 for r in repo_runs if r.event in BUSY_EVENTS)
+    plans = [_plan_workflow(f, repo, repo_runs, weights, predictor, now) for f in files if f.schedules]
+    delay = ScheduleDelayModel(prior_strength=weights.prior_strength).fit([o for p in plans for o in p.observations])
+    cold = failure.n_runs_ < weights.cold_start_runs
+    delay_grid, drop_grid = _delay_grids(delay)
+
+    occupancy = {p.file.path: _occupancy(p, delay_grid, drop_grid) for p in plans}
+    current_windows = [WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans]
+    for plan in sorted(plans, key=lambda p: (-float(np.median(p.p90)), p.file.path)):
+        for index, entry in enumerate(plan.entries):
+            others = busy + sum((occ for path, occ in occupancy.items() if path != plan.file.path), np.zeros(WEEK_MINUTES))
+            others = others + sum(
+                (_entry_occupancy(e, plan, delay_grid, drop_grid) for i, e in enumerate(plan.entries) if i != index),
+                np.zeros(WEEK_MINUTES),
+            )
+            entry.others = others
+            entry.tables = cost_table(weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, others)
+            _choose(entry, plan, weights, cold, busy_runs > 0)
+        occupancy[plan.file.path] = _occupancy(plan, delay_grid, drop_grid)
+
+    confidence = _confidence(plans, failure, delay, weights, cold, bootstrap, seed)
+    planned_windows = [WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans]
+    conflicts_now, conflicts_after = find_conflicts(current_windows), find_conflicts(planned_windows)
+    last_activity = max((r.created_at for r in repo_runs if r.event != "schedule"), default=None)
+    history_start = min((r.created_at for r in repo_runs), default=None)
+    recommendations = [
+        _result(p, failure, delay, busy, weights, predictor, cold, confidence[p.file.path], conflicts_now, conflicts_after,
+                last_activity, history_start, now)
+        for p in plans
+    ]
+    unscheduled = [
+        {"workflow": f.name, "path": f.path, "timeout_minutes": recommend_timeout(
+            [r.duration_seconds for r in _history_of(f, repo_runs) if r.outcome == SUCCESS], f.job_timeouts)}
+        for f in files if not f.schedules
+    ]
+    return {
+        "repository": repo,
+        "generated_at": format_time(now),
+        "weights": weights.to_dict(),
+        "cold_start": cold,
+        "recommendations": recommendations,
+        "conflicts": conflicts_now,
+        "conflicts_after": conflicts_after,
+        "unscheduled": unscheduled,
+        "errors": [e.to_dict() for e in file_errors],
+        "hourly_success": failure.hour_stats(),
+        "minute_delays": delay.minute_profile(),
+        "busy_hours": [{"hour": h, "active_runs": round(float(busy.reshape(7, 24, 60)[:, h].mean()), 3)} for h in range(24)],
+    }
+
+
+# ----- history and plans ----------------------------------------------------------------------
+def _repository(runs: Sequence[RunRecord], repository: str | None) -> str | None:
+    if repository:
+        return repository
+    names = {r.repository for r in runs}
+    if len(names) > 1:
+        raise UsageError(f"the history holds {len(names)} repositories; pass --repository OWNER/NAME to say which one")
+    return next(iter(names), None)
+
+
+def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord]:
+    """Runs of this workflow: by path, or by name when the history has no paths (GHAminer)."""
+    by_path = [r for r in runs if r.path == file.path]
+    return by_path or [r for r in runs if r.path is None and r.name == file.name]
+
+
+def _plan_workflow(
+    file: WorkflowFile, repo: str | None, runs: Sequence[RunRecord], weights: Weights, predictor: Any, now: datetime
+) -> _Workflow:
+    history = _history_of(file, runs)
+    key = Counter(r.workflow_key for r in history).most_common(1)[0][0] if history else f"{repo}:{file.path}"
+    source = "history"
+    p50 = p90 = None
+    if predictor is not None:
+        try:
+            p50, p90, source = duration_by_hour(key, history, weights.prior_strength, predictor, now)
+        except Exception as exc:  # a model failure must not lose the recommendation
+            source = f"history (model unavailable: {type(exc).__name__})"
+    if p50 is None:
+        p50, p90, _ = duration_by_hour(key, history, weights.prior_strength)
+    entries = [_Entry(c, horizon_for(c, now), c.rotations()) for c in file.schedules]
+    scheduled = [r.created_at for r in history if r.event == "schedule"]
+    observations: list[TickObservation] = []
+    if scheduled:
+        start, end = min(scheduled) - timedelta(days=1), max(scheduled) + timedelta(seconds=1)
+        ticks = sorted({t for c in file.schedules for t in c.ticks(start, end)})
+        longest = max((c.min_gap_minutes for c in file.schedules), default=0) * 60.0
+        observations = match_ticks(key, ticks, scheduled, max_delay_seconds=min(3 * 3600.0, max(longest, 300.0)))
+    return _Workflow(file, key, history, p50, p90, source, entries, observations)
+
+
+def _delay_grids(model: ScheduleDelayModel) -> tuple[np.ndarray, np.ndarray]:
+    cells = np.arange(WEEK_MINUTES)
+    return model.predict(cells % 60, (cells // 60) % 24)
+
+
+def _entry_occupancy(entry: _Entry, plan: _Workflow, delay: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    mows = entry.horizon.minutes_of_week([entry.rotations[entry.chosen]])[0]
+    starts = mows + delay[mows] / 60.0
+    lengths = np.maximum(plan.p90[(mows // 60) % 24] / 60.0, 1.0)
+    return window_occupancy(starts, lengths, 1.0 - drop[mows], entry.horizon.weeks)
+
+
+def _occupancy(plan: _Workflow, delay: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    return sum((_entry_occupancy(e, plan, delay, drop) for e in plan.entries), np.zeros(WEEK_MINUTES))
+
+
+def _choose(entry: _Entry, plan: _Workflow, weights: Weights, cold: bool, busy_known: bool) -> None:
+    """Pick the rotation: cheapest by the learned costs, or by the path hash on a cold start."""
+    if entry.cron.min_gap_minutes < MIN_GAP_MINUTES:
+        entry.note = f"runs less than {MIN_GAP_MINUTES} min apart, which GitHub does not honour; left unchanged"
+        return
+    mows = entry.horizon.minutes_of_week(entry.rotations)
+    if cold:
+        table = weights.overlap * entry.tables["overlap"] + weights.round_minute * entry.tables["round_minute"]
+        entry.costs = table[mows].mean(axis=1)
+        allowed = _cold_rotations(entry, plan.file.path, busy_known)
+        pick = min(allowed, key=lambda i: (round(float(entry.costs[i]), 9), i))
+    else:
+        entry.costs = entry.tables["total"][mows].mean(axis=1)
+        pick = int(np.argmin(entry.costs))
+    if entry.costs[0] - entry.costs[pick] < weights.min_improvement and not (cold and pick != 0):
+        return
+    candidate = entry.cron.shifted(*entry.rotations[pick])
+    if frequency_signature(candidate) == frequency_signature(entry.cron) and candidate.min_gap_minutes >= MIN_GAP_MINUTES:
+        entry.chosen = pick
+
+
+def _cold_rotations(entry: _Entry, path: str, busy_known: bool) -> list[int]:
+    """Rotations allowed on a cold start: the hashed minute (like Jenkins ``H``), any hour only if
+    the repository's busy hours are known, otherwise the current hour."""
+    minutes = entry.cron.minutes
+    if not all(is_round_minute(m) for m in minutes):
+        target_dm = 0  # already off the round minutes: no reason to move it blindly
+    else:
+        digest = int(hashlib.sha256(path.encode("utf-8")).hexdigest(), 16)
+        off_round = [m for m in range(60) if not is_round_minute(m)]
+        target_dm = (off_round[digest % len(off_round)] - minutes[0]) % 60
+    entry.cold_minute = (minutes[0] + target_dm) % 60
+    allowed = [i for i, (dh, dm) in enumerate(entry.rotations) if dm == target_dm and (busy_known or dh == 0)]
+    return allowed or [0]
+
+
+def _confidence(
+    plans: Sequence[_Workflow], failure: FailureModel, delay: ScheduleDelayModel, weights: Weights, cold: bool, bootstrap: int, seed: int
+) -> dict[str, dict[str, Any]]:
+    """Share of bootstrap resamples in which each decision (move, or keep) still holds, × volume."""
+    rng = np.random.default_rng(seed)
+    wins: dict[tuple[str, int], int] = Counter()
+    samples = 0 if cold else bootstrap
+    for _ in range(samples):
+        f_b, d_b = failure.resampled(rng), delay.resampled(rng)
+        delay_b, drop_b = _delay_grids(d_b)
+        for plan in plans:
+            for index, entry in enumerate(plan.entries):
+                if not entry.costs.size:
+                    continue
+                table = cost_table(weights, f_b.grid(plan.key), delay_b, drop_b, plan.p50, plan.p90, entry.others)["total"]
+                rival = entry.chosen if entry.chosen else int(np.argsort(entry.costs)[1] if len(entry.costs) > 1 else 0)
+                mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[rival]])
+                current, other = table[mows].mean(axis=1)
+                holds = other < current if entry.chosen else current <= other
+                wins[(plan.file.path, index)] += int(holds)
+    volume = failure.n_runs_ / (failure.n_runs_ + weights.cold_start_runs)
+    out: dict[str, dict[str, Any]] = {}
+    for plan in plans:
+        shares = [wins[(plan.file.path, i)] / samples if samples else 1.0 for i in range(len(plan.entries))]
+        share = min(shares) if shares else 0.0
+        out[plan.file.path] = {
+            "value": round(share * volume, 2),
+            "bootstrap_share": round(share, 3),
+            "samples": samples,
+            "volume": round(volume, 3),
+            "runs": failure.n_runs_,
+        }
+    return out
+
+
+def _result(
+    plan: _Workflow,
+    failure: FailureModel,
+    delay: ScheduleDelayModel,
+    busy: np.ndarray,
+    weights: Weights,
+    predictor: Any,
+    cold: bool,
+    confidence: dict[str, Any],
+    conflicts_now: list[dict[str, Any]],
+    conflicts_after: list[dict[str, Any]],
+    last_activity: datetime | None,
+    history_start: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    recommended = [e.cron.shifted(*e.rotations[e.chosen]) if e.chosen else e.cron for e in plan.entries]
+    first = plan.entries[0]
+    rec_mows = first.horizon.minutes_of_week([first.rotations[first.chosen]])[0]
+    hours = (rec_mows // 60) % 24
+    fail = failure.grid(plan.key)[rec_mows]
+    describe = _describe(predictor, plan.key)
+    scheduled = [r.created_at for r in plan.runs if r.event == "schedule"]
+    successes = [r.duration_seconds for r in plan.runs if r.outcome == SUCCESS]
+    mine_now = [c for c in conflicts_now if plan.file.path in c["paths"]]
+    mine_after = [c for c in conflicts_after if plan.file.path in c["paths"]]
+    result = {
+        "workflow": plan.file.name,
+        "path": plan.file.path,
+        "workflow_key": plan.key,
+        "current_schedule": [e.cron.expression for e in plan.entries],
+        "recommended_schedule": recommended[0].expression,
+        "recommended_schedules": [c.expression for c in recommended],
+        "timezone": plan.entries[0].cron.timezone or "UTC",
+        "pattern": plan.entries[0].cron.pattern,
+        "change": any(e.chosen for e in plan.entries),
+        "cold_start": cold,
+        "current_human": [e.cron.describe() for e in plan.entries],
+        "recommended_human": recommended[0].describe(),
+        "confidence": confidence["value"],
+        "confidence_detail": confidence,
+        "expected_duration_seconds": round(float(plan.p50[hours].mean()), 1),
+        "duration_p90_seconds": round(float(plan.p90[hours].mean()), 1),
+        "duration_source": plan.duration_source,
+        "predicted_success_rate": round(float(1 - fail.mean()), 4),
+        "resource_impact": describe.get("resource_impact"),
+        "runs": len(plan.runs),
+        "score": _score(plan),
+        "timeout_minutes": recommend_timeout(successes, plan.file.job_timeouts),
+        "conflicts": [_other_side(c, plan.file.path) for c in mine_after],
+        "liveness": liveness(
+            [e.cron for e in plan.entries], plan.observations, scheduled, last_activity, history_start, now
+        ),
+    }
+    result["reasoning"] = explain(plan, result, failure, delay, busy, weights, [_other_side(c, plan.file.path) for c in mine_now])
+    return result
+
+
+def _describe(predictor: Any, key: str) -> dict[str, Any]:
+    if predictor is None:
+        return {}
+    try:
+        return dict(predictor.describe(key))
+    except Exception:  # an unknown workflow or an unfitted model: fields stay empty
+        return {}
+
+
+def _score(plan: _Workflow) -> dict[str, Any]:
+    """Cost per run now and after, total and by term, so the choice can be audited."""
+    out: dict[str, Any] = {"entries": []}
+    for entry in plan.entries:
+        if not entry.tables:
+            out["entries"].append({"cron": entry.cron.expression, "note": entry.note})
+            continue
+        mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[entry.chosen]])
+        terms = {name: [round(float(v), 4) for v in table[mows].mean(axis=1)] for name, table in entry.tables.items()}
+        out["entries"].append({"cron": entry.cron.expression, "current": terms.pop("total")[0],
+                               "recommended": float(entry.tables["total"][mows[1]].mean().round(4)), "terms": terms,
+                               "note": entry.note})
+    return out
+
+
+def _other_side(conflict: dict[str, Any], path: str) -> dict[str, Any]:
+    i = 1 if conflict["paths"][0] == path else 0
+    return {
+        "workflow": conflict["workflows"][i],
+        "path": conflict["paths"][i],
+        "minutes_per_day": conflict["minutes_per_day"],
+        "shared_concurrency_group": conflict["shared_concurrency_group"],
+    }
