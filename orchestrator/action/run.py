@@ -51,13 +51,16 @@ class ActionResult:
 
 # ----- the API, opened on the data branch ---------------------------------------------------
 def open_api(settings: Settings) -> Any:
-    """The CLI's API over the history store on ``settings.data_branch`` of the repository."""
+    """The CLI's API over the history store on ``settings.data_branch``, with its GitHub client."""
     from ..api import WorkflowOrchestratorAPI
+    from ..source.github import ClientSettings, GitHubClient
     from ..store import HistoryStore
     from ..store.branch import BranchBackend
 
-    backend = BranchBackend(settings.repository, settings.data_branch, token=settings.token, api_url=settings.api_url)
-    return WorkflowOrchestratorAPI(store=HistoryStore(backend))
+    environ = {"GITHUB_TOKEN": settings.token}  # the client reads the token by variable name, never from argv
+    client = GitHubClient(ClientSettings.resolve(api_url=settings.api_url, environ=environ), environ=environ)
+    store = HistoryStore(BranchBackend(client, settings.repository, settings.data_branch))
+    return WorkflowOrchestratorAPI(store=store, client=client)
 
 
 def _since(settings: Settings, now: datetime) -> datetime | None:
@@ -86,13 +89,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
 
     if settings.mode in ("recommend", "sync"):
         with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
-            response = api.sync(
-                settings.repository,
-                token=settings.token,
-                api_url=settings.api_url,
-                max_requests=settings.max_requests,
-                since=_since(settings, now),
-            )
+            response = api.sync(settings.repository, max_requests=settings.max_requests, since=_since(settings, now))
             log.info(response.message)
             sync_data = _check(response, "sync", failures)
             if sync_data is not None and not sync_data.get("complete", True):
@@ -100,21 +97,17 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
                              "Recommendations use the history stored so far.", title="Partial sync")
     if settings.mode in ("recommend", "report") and not failures:
         with log.group("Learn and recommend"):
-            response = api.recommend(
-                workflows_dir=str(settings.workflows_dir),
-                repo=settings.repository,
-                workflows=list(settings.workflows) or None,
-                timezone=settings.timezone,
-            )
+            response = api.recommend(settings.workflows_dir, repo=settings.repository)
             log.info(response.message)
             recommend_data = _check(response, "recommend", failures) or {}
             if not response.success and response.error not in _FATAL_ERRORS:
                 problems.append(response.message)
-            accuracy = api.get_accuracy_metrics(repo=settings.repository)
+            accuracy = api.get_accuracy_metrics()
             log.info(accuracy.message)
             accuracy_data = accuracy.data if accuracy.success else None
 
-    recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
+    chosen = select(recommend_data.get("recommendations") or [], settings.workflows)
+    recommendations = [decide(rec, settings.min_confidence) for rec in chosen]
     annotate(log, recommendations, settings.min_confidence)
     for error in recommend_data.get("errors") or []:
         log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
@@ -144,6 +137,15 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         report_path=context.report_path,
         failures=failures,
     )
+
+
+def select(recommendations: Sequence[Mapping[str, Any]], wanted: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The recommendations the ``workflows`` input names (by name, path or file name); all when empty."""
+    if not wanted:
+        return list(recommendations)
+    names = set(wanted)
+    return [rec for rec in recommendations
+            if {str(rec.get("workflow")), str(rec.get("path")), Path(str(rec.get("path"))).name} & names]
 
 
 def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
@@ -235,11 +237,11 @@ def step_outputs(recommendations: Sequence[Mapping[str, Any]], sync: Mapping[str
     }
 
 
-def _bounded_json(value: Any) -> str:
-    """Compact JSON; a list too long for one output keeps its head (the report has all of it)."""
+def _bounded_json(value: list[Any] | dict[str, Any]) -> str:
+    """Compact JSON; a list or map too long for one output keeps its head (the report has all of it)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    while len(text.encode()) > MAX_OUTPUT_BYTES // 2 and isinstance(value, list) and value:
-        value = value[: len(value) // 2]
+    while len(text.encode()) > MAX_OUTPUT_BYTES // 2 and value:
+        value = value[: len(value) // 2] if isinstance(value, list) else dict(list(value.items())[: len(value) // 2])
         text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     return text
 
