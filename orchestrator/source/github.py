@@ -138,7 +138,8 @@ class GitHubClient:
             per_page=PER_PAGE,
             timeout=int(max(1, settings.timeout)),
             user_agent=f"workflow-orchestrator/{__version__}",
-            retry=Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.5, backoff_jitter=0.5),
+            retry=Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.5, backoff_jitter=0.5,
+                        respect_retry_after_header=False, raise_on_status=False),
             seconds_between_requests=0.25 if settings.throttle else None,
             seconds_between_writes=1.0 if settings.throttle else None,
         )

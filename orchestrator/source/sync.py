@@ -30,7 +30,7 @@ from ..errors import UsageError, ValidationError
 from ..model import RunRecord, format_time, parse_time
 from ..store.history import HistoryStore, MergeResult
 from .github import PER_PAGE, GitHubClient, Response, SyncInterrupted
-from .windows import ONE_SECOND, Window, earliest, latest, normalise
+from .windows import ONE_SECOND, Window, earliest, latest, normalise, subtract
 
 DEFAULT_MAX_REQUESTS = 300
 DEFAULT_OVERLAP = timedelta(days=1)
@@ -199,12 +199,13 @@ class _Sync:
     def _list_runs(self, prev: "_Progress", etags: dict[str, Any]) -> "_Progress":
         """``GET /repos/{owner}/{repo}/actions/runs`` over the top window, then the pending ones.
 
-        Never raises :class:`SyncInterrupted`: an interruption is recorded in ``self.stopped`` and
-        the unlisted rest of the windows in the returned progress.
-
         The top window runs from the cursor minus the overlap, rounded down to the UTC day (first
         sync: from ``since``), to now, open-ended: its first page is then the same URL for every
-        sync of a day and can be answered 304 when nothing changed.
+        sync of a day and can be answered 304 when nothing changed. While older windows are
+        pending, the top window gets at most half of the remaining budget, so a backfill always
+        advances however busy the repository is. What any listing covered is taken out of the
+        pending windows. Never raises :class:`SyncInterrupted`: an interruption is recorded in
+        ``self.stopped`` and the unlisted rest in the returned progress.
         """
         progress = prev.copy()
         first_sync = prev.synced_through is None
@@ -215,32 +216,50 @@ class _Sync:
             if self.since is not None and prev.floor is not None and self.since < prev.floor:
                 progress.pending = normalise([*progress.pending, Window(self.since, prev.floor)])
                 progress.floor = self.since
-        queue, progress.pending = [top, *progress.pending], []
+        top_pages: int | None = None
+        left = self.client.budget_left
+        if progress.pending and left is not None:
+            top_pages = left // 2
+        queue = ([top] if top_pages != 0 else []) + progress.pending
+        covered: list[Window] = []
         remaining: list[Window] = []
         while queue:
             window = queue.pop(0)
+            if window is not top:
+                pieces = subtract(window, covered)
+                if pieces != [window]:
+                    queue[:0] = pieces
+                    continue
             seen = _WindowProgress()
             try:
-                rest = self._list_window(window, seen, etags if window is top else None, prev)
+                rest = self._list_window(window, seen, etags if window is top else None, prev, top_pages if window is top else None)
             except SyncInterrupted as exc:
-                if window is not top or seen.pages:
-                    remaining.append(Window(window.lo, seen.oldest) if seen.oldest else window)
-                remaining.extend(queue)
                 self.stopped = exc
+                rest = Window(window.lo, seen.oldest) if seen.oldest else window
+                seen.deferred = bool(seen.pages) or window is not top
+                seen.covered = Window(seen.oldest + ONE_SECOND, window.hi) if seen.oldest else None
             if window is top and seen.pages:
                 progress.synced_through = seen.server_time
                 if first_sync:
                     progress.floor = self.since
-            if self.stopped is not None:
-                break
+            if seen.covered is not None:
+                covered.append(seen.covered)
             if rest is not None:
-                queue.insert(0, rest)
-        progress.pending = normalise(remaining)
+                if seen.deferred:
+                    remaining.append(rest)
+                else:
+                    queue.insert(0, rest)
+            if self.stopped is not None:
+                remaining.extend(queue)
+                break
+        progress.pending = normalise(piece for w in remaining for piece in subtract(w, covered))
         progress.open = {k: v for k, v in {**prev.open, **self.seen.opened}.items() if k not in self.seen.closed}
         return progress
 
-    def _list_window(self, window: Window, seen: "_WindowProgress", etags: dict[str, Any] | None, prev: "_Progress") -> Window | None:
-        """List one window, newest first; return the part still to list when a cap cut it short."""
+    def _list_window(self, window: Window, seen: "_WindowProgress", etags: dict[str, Any] | None, prev: "_Progress",
+                     max_pages: int | None) -> Window | None:
+        """List one window, newest first; return the part still to list when a cap or ``max_pages``
+        cut it short (``seen.deferred`` tells the latter: that part waits for the next sync)."""
         path = f"/repos/{self.repo}/actions/runs"
         params: dict[str, Any] = {"per_page": PER_PAGE}
         created = window.created_filter()
@@ -252,7 +271,13 @@ class _Sync:
         seen.pages, seen.server_time = 1, self.client.server_time or datetime.now(timezone.utc)
         record_etag = etags is not None
         if response.status == 304:
-            if not self._open_beyond_first_page(window, prev, parse_time(cached.get("oldest"))) or cached.get("pages", 1) <= 1:
+            first_page_oldest = parse_time(cached.get("oldest"))
+            if cached.get("pages", 1) <= 1:
+                seen.covered = window
+                return None
+            if not self._open_beyond_first_page(window, prev, first_page_oldest):
+                # Page one is unchanged; below it, what earlier syncs did not list is still pending.
+                seen.covered = Window(first_page_oldest + ONE_SECOND, window.hi) if first_page_oldest else None
                 return None
             response = self.client.get(path, {**params, "page": 2})
             seen.pages, record_etag = 2, False
@@ -275,10 +300,16 @@ class _Sync:
             link = response.next_link()
             if not items or not link:
                 break
+            if max_pages is not None and seen.pages >= max_pages and seen.oldest is not None:
+                seen.deferred = True
+                seen.covered = Window(seen.oldest + ONE_SECOND, window.hi)
+                return Window(window.lo, seen.oldest)
             response = self.client.get(link)
             seen.pages += 1
         if total <= positions or seen.oldest is None:
+            seen.covered = window
             return None
+        seen.covered = Window(seen.oldest + ONE_SECOND, window.hi)
         cut = seen.oldest
         if window.hi is not None and cut >= window.hi:
             self.warnings.append(f"more than 1,000 runs were created at {format_time(cut)}; GitHub lists only 1,000 of them")
@@ -348,6 +379,10 @@ class _WindowProgress:
     pages: int = 0
     oldest: datetime | None = None
     server_time: datetime | None = None
+    #: The rest of the window was left for the next sync (budget share spent or interrupted).
+    deferred: bool = False
+    #: The part of the window now known to be in the store.
+    covered: Window | None = None
 
 
 @dataclass

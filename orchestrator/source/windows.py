@@ -82,3 +82,24 @@ def latest(a: datetime | None, b: datetime | None) -> datetime | None:
     if b is None:
         return a
     return max(a, b)
+
+
+def subtract(window: Window, covered: Iterable[Window]) -> list[Window]:
+    """The parts of ``window`` outside every ``covered`` window, newest first (second resolution)."""
+    pieces = [window]
+    for cut in covered:
+        kept: list[Window] = []
+        for piece in pieces:
+            if not _overlaps(piece, cut):
+                kept.append(piece)
+                continue
+            if cut.hi is not None and (piece.hi is None or piece.hi > cut.hi):
+                kept.append(Window(cut.hi + ONE_SECOND, piece.hi))
+            if cut.lo is not None and (piece.lo is None or piece.lo < cut.lo):
+                kept.append(Window(piece.lo, cut.lo - ONE_SECOND))
+        pieces = kept
+    return normalise(pieces)
+
+
+def _overlaps(a: Window, b: Window) -> bool:
+    return (a.hi is None or b.lo is None or a.hi >= b.lo) and (b.hi is None or a.lo is None or b.hi >= a.lo)

@@ -1,0 +1,112 @@
+"""Sync lists everything, exactly once, at close to the ⌈N/100⌉ request floor."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from orchestrator.source.sync import sync
+from orchestrator.store import HistoryStore
+from tests.conftest import REPO
+from tests.fakegithub import FakeGitHub, make_runs
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def stored_keys(store_dir: Path) -> list[tuple[int, int]]:
+    return [r.key for r in HistoryStore.local(store_dir).runs()]
+
+
+def test_first_sync_backfills_everything_at_the_request_floor(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(2345, NOW - timedelta(days=40), spacing=timedelta(minutes=20)))
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None)
+    assert sorted(stored_keys(tmp_path)) == [(i, 1) for i in range(1, 2346)]
+    assert result["complete"] and result["pending"] == [] and result["runs_added"] == 2345
+    assert result["requests"] == math.ceil(2345 / 100) + 1  # the runs pages plus one page of workflows
+    assert result["synced_through"] is not None and result["rate_limit_remaining"] < 5000
+
+
+def test_days_with_more_than_1000_runs_are_listed_completely_despite_the_cap(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    start = (NOW - timedelta(days=5)).replace(hour=0, minute=0, second=0)
+    fake_github.seed_runs(make_runs(3 * 1250, start, spacing=timedelta(seconds=69)))  # 1,250 runs a day
+    fake_github.seed_runs(make_runs(50, start - timedelta(days=30), first_id=10_001))  # before --since
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None, since=start)
+    keys = stored_keys(tmp_path)
+    assert sorted(keys) == [(i, 1) for i in range(1, 3751)]
+    assert len(keys) == len(set(keys))
+    floor = math.ceil(3750 / 100) + 1
+    assert result["complete"] and result["requests"] <= 1.05 * floor
+    capped = [e for e in fake_github.requests if e.path.endswith("/actions/runs") and "created" in e.query]
+    assert len({e.query["created"] for e in capped}) >= 4  # the listing was split at the cap
+
+
+def test_a_sync_with_nothing_new_costs_at_most_three_requests(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(150, NOW - timedelta(hours=30), spacing=timedelta(minutes=10)))
+    client = make_client()
+    sync(HistoryStore.local(tmp_path), REPO, client)
+    sync(HistoryStore.local(tmp_path), REPO, client)  # first sync of the day's window: records its ETag
+    before = fake_github.request_count()
+    quiet = sync(HistoryStore.local(tmp_path), REPO, client)
+    statuses = [e.status for e in fake_github.requests[before:]]
+    assert quiet["requests"] <= 3 and statuses == [304, 304]
+    assert quiet["complete"] and quiet["runs_added"] == quiet["runs_updated"] == 0
+
+
+def test_later_syncs_add_new_runs_and_update_runs_that_were_in_progress(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(20, NOW - timedelta(hours=5), spacing=timedelta(minutes=10)))
+    fake_github.seed_runs([{"id": 900, "created_at": NOW - timedelta(minutes=30), "status": "in_progress", "conclusion": None}])
+    client = make_client()
+    first = sync(HistoryStore.local(tmp_path), REPO, client)
+    fake_github.update_run(900, status="completed", conclusion="failure", updated_at=NOW)
+    fake_github.seed_runs(make_runs(5, NOW - timedelta(minutes=20), first_id=1000, spacing=timedelta(minutes=1)))
+    fake_github.seed_runs([{"id": 7, "run_attempt": 2, "created_at": NOW - timedelta(hours=5) + timedelta(minutes=60),
+                            "run_started_at": NOW - timedelta(minutes=3), "updated_at": NOW}])  # a re-run
+    second = sync(HistoryStore.local(tmp_path), REPO, client)
+    runs = {r.key: r for r in HistoryStore.local(tmp_path).runs()}
+    assert first["open_runs"] == 1 and second["open_runs"] == 0
+    assert (second["runs_added"], second["runs_updated"]) == (6, 1)  # 5 new runs + attempt 2; run 900 completed
+    assert runs[(900, 1)].conclusion == "failure" and (7, 2) in runs and (7, 1) in runs
+
+
+def test_runs_open_beyond_the_overlap_are_fetched_one_by_one(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs([{"id": 5, "created_at": NOW - timedelta(days=9), "status": "queued", "conclusion": None}])
+    fake_github.seed_runs(make_runs(3, NOW - timedelta(hours=1), first_id=10))
+    client = make_client()
+    sync(HistoryStore.local(tmp_path), REPO, client)
+    fake_github.update_run(5, status="completed", conclusion="cancelled", updated_at=NOW)
+    result = sync(HistoryStore.local(tmp_path), REPO, client)
+    assert fake_github.request_count("GET", "/actions/runs/5") == 1
+    assert result["open_runs"] == 0
+    assert {r.id: r.conclusion for r in HistoryStore.local(tmp_path).runs()}[5] == "cancelled"
+
+
+def test_workflows_are_reported_with_their_state(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.add_workflow(2, "Nightly", ".github/workflows/nightly.yml", state="disabled_inactivity")
+    client = make_client()
+    first = sync(HistoryStore.local(tmp_path), REPO, client)
+    second = sync(HistoryStore.local(tmp_path), REPO, client)  # answered 304: the stored list is reported
+    expected = [{"id": 1, "name": "CI", "path": ".github/workflows/ci.yml", "state": "active"},
+                {"id": 2, "name": "Nightly", "path": ".github/workflows/nightly.yml", "state": "disabled_inactivity"}]
+    assert first["workflows"] == expected and second["workflows"] == expected
+    assert HistoryStore.local(tmp_path).state()["sync"][REPO]["workflows"] == expected
+
+
+def test_more_than_1000_runs_in_one_second_end_with_a_warning_not_a_loop(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    burst = NOW - timedelta(hours=2)
+    fake_github.seed_runs(make_runs(1010, burst, spacing=timedelta(0)))
+    fake_github.seed_runs(make_runs(3, burst - timedelta(hours=1), first_id=5000))
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), since=NOW - timedelta(days=1))
+    ids = {r.id for r in HistoryStore.local(tmp_path).runs()}
+    assert result["warnings"] and "1,000" in result["warnings"][0]
+    assert len(ids & set(range(1, 1011))) == 1000 and {5000, 5001, 5002} <= ids
+
+
+def test_since_earlier_than_the_stored_history_extends_it(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(30, NOW - timedelta(days=30), spacing=timedelta(days=1)))
+    client = make_client()
+    sync(HistoryStore.local(tmp_path), REPO, client, since=NOW - timedelta(days=10))
+    assert len(stored_keys(tmp_path)) == 10
+    result = sync(HistoryStore.local(tmp_path), REPO, client, since=NOW - timedelta(days=40))
+    assert len(stored_keys(tmp_path)) == 30 and result["complete"]
