@@ -79,9 +79,25 @@ class WorkflowOrchestratorAPI:
     """
 
     def __init__(self, data_dir: str | os.PathLike[str] | None = None, store: HistoryStore | None = None,
-                 clock: Callable[[], datetime] = _now) -> None:
+                 clock: Callable[[], datetime] = _now, client: Any = None) -> None:
         self.store = store or HistoryStore.local(data_dir or default_data_dir())
         self.clock = clock
+        #: The GitHub client (``source.github.GitHubClient``) ``sync`` uses; made on demand.
+        self.client = client
+
+    @classmethod
+    def on_branch(cls, repo: str, branch: str, api_url: str | None = None, token_env: str | None = None,
+                  environ: Mapping[str, str] | None = None) -> "WorkflowOrchestratorAPI":
+        """An API whose store lives on ``branch`` of ``repo``, read and written via the Git Data API.
+
+        The token is read from the environment variable ``token_env`` (default ``GITHUB_TOKEN``),
+        never passed as a value, so it cannot land in shell history or logs.
+        """
+        from .source.github import ClientSettings, GitHubClient
+        from .store.branch import BranchBackend
+
+        client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env, environ=environ), environ=environ)
+        return cls(store=HistoryStore(BranchBackend(client, repo, branch)), client=client)
 
     # ----- shared helpers ---------------------------------------------------------------------
     def _workflow(self, name: str, repo: str | None) -> catalog.Workflow:
@@ -215,6 +231,27 @@ class WorkflowOrchestratorAPI:
             return repos[0]
         raise ValidationError("repo", None, "OWNER/NAME (the store does not know this workflow's repository)")
 
+    # ----- GitHub -----------------------------------------------------------------------------
+    @_answers
+    def sync(self, repo: str, max_requests: int | None = None, since: str | datetime | None = None,
+             jobs: bool = False, api_url: str | None = None, token_env: str | None = None) -> APIResponse:
+        """Fetch new and changed runs of ``repo`` from the GitHub API into the store, in one commit.
+
+        Stops cleanly on the request budget or a rate limit (``complete: false``); the next sync
+        resumes from the saved cursor.
+        """
+        from .source.github import ClientSettings, GitHubClient
+        from .source.sync import DEFAULT_MAX_REQUESTS, sync
+
+        if self.client is None:
+            self.client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env))
+        data = sync(self.store, repo, self.client,
+                    max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
+                    since=since, jobs=jobs)
+        state = "complete" if data.get("complete") else "incomplete (resumes next time)"
+        return APIResponse(True, f"Synced {repo}: {data.get('runs_added', 0)} new runs, "
+                                 f"{data.get('runs_updated', 0)} updated; {state}", data)
+
     # ----- learning ---------------------------------------------------------------------------
     def _predictor(self) -> Any:
         from .learn import fit_predictor
@@ -223,3 +260,154 @@ class WorkflowOrchestratorAPI:
         if not runs:
             raise NotAvailable("the store has no runs to learn from: run `import` or `sync` first")
         return fit_predictor(runs, cache_key=self.store.content_key())
+
+    def _log_predictions(self, predictor: Any, contexts: Sequence[Any], source: str) -> None:
+        """Every prediction a command emits is logged, so ``accuracy`` can later score it."""
+        from .learn import make_prediction_log_entries
+
+        entries = make_prediction_log_entries(predictor, contexts, made_at=self.clock(), source=source)
+        if entries:
+            self.store.commit(predictions=entries, message=f"Log {len(entries)} predictions ({source})")
+
+    def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
+                      predictor: Any) -> tuple[str | None, str]:
+        """The recommended cron for one workflow, and a sentence saying where it came from."""
+        directory = Path(workflows_dir or ".github/workflows")
+        if not directory.is_dir():
+            return None, f"No workflow files at {directory}: pass --workflows-dir to get a recommended schedule."
+        from .schedule import recommend
+
+        result = recommend(self.store.runs(), directory, repository=workflow.repository, now=self.clock(),
+                           predictor=predictor)
+        for rec in result["recommendations"]:
+            if rec.get("workflow_key") == workflow.key or rec.get("path") == workflow.path:
+                verb = "Recommended" if rec.get("change") else "Keep the current schedule"
+                return rec.get("recommended_schedule"), f"{verb}: {rec.get('recommended_schedule')} (schedule confidence {rec.get('confidence')})."
+        return None, f"{workflow.name} has no schedule in {directory}, so there is no schedule to recommend."
+
+    def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any) -> dict[str, Any]:
+        described = predictor.describe(workflow.key, at=self.clock())
+        schedule, schedule_reason = self._schedule_for(workflow, workflows_dir, predictor)
+        return {
+            "workflow_name": workflow.name,
+            "workflow": workflow.to_dict(),
+            "recommended_schedule": schedule,
+            "confidence": described["confidence"],
+            "expected_duration_seconds": described["expected_duration_seconds"],
+            "duration_p90_seconds": described["duration_p90_seconds"],
+            "predicted_success_rate": described["predicted_success_rate"],
+            "resource_impact": described["resource_impact"],
+            "reasoning": [*described["reasoning"], schedule_reason],
+            "measured_error": described.get("measured_error"),
+            "baselines": described.get("baselines"),
+            "n_runs": described["n_runs"],
+        }
+
+    @_answers
+    def predict_execution_time(self, workflow_name: str, repo: str | None = None,
+                               workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
+        """Expected duration (p50, p90), success probability, confidence and schedule for a workflow."""
+        from .learn import RunContext
+
+        workflow = self._workflow(workflow_name, repo)
+        predictor = self._predictor()
+        data = self._prediction(workflow, predictor, workflows_dir)
+        self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
+        return APIResponse(True, f"Prediction for {workflow.label()}", data)
+
+    @_answers
+    def predict_batch(self, workflow_names: Sequence[str], repo: str | None = None,
+                      workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
+        """``predict`` for several workflows at once; one unknown name fails the whole call."""
+        from .learn import RunContext
+
+        if not workflow_names:
+            raise ValidationError("workflows", list(workflow_names), "at least one workflow")
+        workflows = [self._workflow(name, repo) for name in workflow_names]
+        predictor = self._predictor()
+        predictions = [self._prediction(w, predictor, workflows_dir) for w in workflows]
+        self._log_predictions(predictor, [RunContext(w.key, self.clock()) for w in workflows], "batch")
+        return APIResponse(True, f"Predictions for {len(predictions)} workflows", {"predictions": predictions})
+
+    @_answers
+    def predict_runs(self, contexts: Sequence[Mapping[str, Any]], repo: str | None = None) -> APIResponse:
+        """Duration quantiles and success probability for many ``{workflow, at, event, branch}``."""
+        from .learn import RunContext
+
+        if not isinstance(contexts, (list, tuple)) or not contexts:
+            raise ValidationError("input", type(contexts).__name__, "a non-empty JSON array of contexts")
+        known = catalog.workflows(self.store.runs())
+        resolved: dict[tuple[str, str | None], str] = {}
+        parsed = []
+        for index, item in enumerate(contexts):
+            if not isinstance(item, Mapping) or "workflow" not in item or "at" not in item:
+                raise ValidationError(f"input[{index}]", item, 'an object with "workflow" and "at"')
+            name = str(item["workflow"])
+            if (name, repo) not in resolved:
+                resolved[(name, repo)] = catalog.resolve(known, name, repo).key
+            at = parse_time(item["at"], f"input[{index}].at")
+            parsed.append(RunContext(resolved[(name, repo)], at,  # type: ignore[arg-type]
+                                     event=clean_text(item.get("event"), f"input[{index}].event"),
+                                     branch=clean_text(item.get("branch"), f"input[{index}].branch")))
+        predictor = self._predictor()
+        predictions = [p.to_dict() for p in predictor.predict_runs(parsed)]
+        self._log_predictions(predictor, parsed, "predict-runs")
+        return APIResponse(True, f"{len(predictions)} predictions", {"predictions": predictions})
+
+    @_answers
+    def backtest(self, workflow_name: str | None = None, repo: str | None = None) -> APIResponse:
+        """Rolling-origin, time-ordered evaluation of the models against every baseline."""
+        from .learn import backtest
+
+        runs = self.store.runs()
+        if not runs:
+            raise NotAvailable("the store has no runs to evaluate: run `import` or `sync` first")
+        key = self._workflow(workflow_name, repo).key if workflow_name else None
+        data = backtest(runs, workflow_key=key)
+        return APIResponse(True, f"Backtest of {'one workflow' if key else 'every workflow'} in time order", data)
+
+    @_answers
+    def get_accuracy_metrics(self, workflow_name: str | None = None, repo: str | None = None) -> APIResponse:
+        """How the predictions this tool logged turned out against the runs that followed them."""
+        from .learn import accuracy_report
+
+        key = self._workflow(workflow_name, repo).key if workflow_name else None
+        runs = self.store.runs()
+        if repo and not key:
+            runs = [r for r in runs if r.repository.lower() == repo.lower()]
+        data = accuracy_report(self.store.predictions(), runs, workflow_key=key)
+        matched = data.get("matched_runs", 0)
+        message = (f"Accuracy over {matched} runs that followed a logged prediction" if matched
+                   else "No run has followed a logged prediction yet: run `predict` (or the action), then sync later runs")
+        return APIResponse(True, message, data)
+
+    # ----- scheduling -------------------------------------------------------------------------
+    @_answers
+    def recommend(self, workflows_dir: str | os.PathLike[str] = ".github/workflows", repo: str | None = None,
+                  workflows: Sequence[str] | None = None, log_predictions: bool = True) -> APIResponse:
+        """Recommended crons for every scheduled workflow in ``workflows_dir``, with conflicts,
+        liveness and timeouts; ``workflows`` narrows the result to those names or paths."""
+        from .schedule import recommend
+
+        directory = Path(workflows_dir)
+        if not directory.is_dir():
+            raise ValidationError("workflows-dir", str(directory), "a directory of workflow files (.github/workflows)")
+        runs = self.store.runs()
+        predictor = self._predictor() if runs else None
+        data = recommend(runs, directory, repository=repo, now=self.clock(), predictor=predictor)
+        if workflows:
+            wanted = {w.strip() for w in workflows}
+            data["recommendations"] = [r for r in data["recommendations"]
+                                       if {r.get("workflow"), r.get("path"), Path(str(r.get("path"))).name} & wanted]
+        if predictor is not None and log_predictions:
+            self._log_schedule_predictions(predictor, data["recommendations"])
+        changes = sum(1 for r in data["recommendations"] if r.get("change"))
+        return APIResponse(True, f"{len(data['recommendations'])} scheduled workflows, {changes} should move", data)
+
+    def _log_schedule_predictions(self, predictor: Any, recommendations: Sequence[Mapping[str, Any]]) -> None:
+        from .learn import RunContext
+
+        known = {w.key for w in catalog.workflows(self.store.runs())}
+        contexts = [RunContext(r["workflow_key"], self.clock(), event="schedule")
+                    for r in recommendations if r.get("workflow_key") in known]
+        self._log_predictions(predictor, contexts, "recommend")

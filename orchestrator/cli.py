@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .api import APIResponse, WorkflowOrchestratorAPI, default_data_dir
-from .errors import UsageError, ValidationError
+from .errors import OrchestratorError, UsageError, ValidationError
 from .report.text import render
 from .version import __version__
 
@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print exactly one JSON object")
     common.add_argument("--repo", metavar="OWNER/NAME", help="the repository, where a workflow name is ambiguous")
+    common.add_argument("--data-branch", metavar="BRANCH",
+                        help="keep the store on this branch of --repo (Git Data API) instead of --data")
+    common.add_argument("--api-url", metavar="URL", help="GitHub API address (default: $GITHUB_API_URL or https://api.github.com)")
+    common.add_argument("--token-env", metavar="NAME", help="environment variable holding the token (default GITHUB_TOKEN)")
 
     parser = argparse.ArgumentParser(
         prog="workflow-orchestrator",
@@ -98,7 +102,62 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--branch", help="the branch the run was for")
     p.add_argument("--resource-usage", type=_json_object,
                    help='JSON object, e.g. {"cpu_percent": 40, "memory_mb": 512, "api_calls": 12}')
+
+    p = command("predict", "Expected duration (p50/p90), success probability, confidence and schedule of a workflow.",
+                lambda api, a: api.predict_execution_time(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir))
+    p.add_argument("--workflow", required=True, help="workflow name, path or id")
+    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+
+    p = command("batch", "`predict` for several workflows at once.",
+                lambda api, a: api.predict_batch(a.workflows, repo=a.repo, workflows_dir=a.workflows_dir))
+    p.add_argument("--workflows", nargs="+", required=True, help="workflow names, paths or ids")
+    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+
+    p = command("predict-runs", "Duration quantiles and success probability for a JSON array of run contexts.",
+                lambda api, a: api.predict_runs(_read_json_file(a.input), repo=a.repo))
+    p.add_argument("--input", required=True, help='JSON file: [{"workflow": ..., "at": ISO, "event": ..., "branch": ...}]')
+
+    p = command("backtest", "Time-ordered evaluation of the models against every baseline.",
+                lambda api, a: api.backtest(a.workflow, repo=a.repo))
+    p.add_argument("--workflow", help="score only this workflow (models still learn from all)")
+
+    p = command("accuracy", "How logged predictions turned out against the runs that followed them.",
+                lambda api, a: api.get_accuracy_metrics(a.workflow, repo=a.repo))
+    p.add_argument("--workflow", help="only this workflow")
+
+    p = command("recommend", "Recommended cron schedules, conflicts, liveness warnings and timeouts.",
+                lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows))
+    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+    p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
+
+    p = command("sync", "Fetch new and changed runs from the GitHub API (token from $GITHUB_TOKEN).",
+                lambda api, a: api.sync(a.repo, max_requests=a.max_requests, since=a.since, jobs=a.jobs,
+                                        api_url=a.api_url, token_env=a.token_env))
+    p.add_argument("--max-requests", type=_positive_int, help="request budget for this sync (default 300)")
+    p.add_argument("--since", help="backfill no further back than this date (default: all GitHub keeps)")
+    p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
     return parser
+
+
+def _read_json_file(path: str) -> Any:
+    """Read ``--input``; a missing or malformed file is a usage error naming it."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except OSError as exc:
+        raise ValidationError("--input", path, f"a readable JSON file ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError("--input", path, f"valid JSON ({exc})") from None
+
+
+def _api(args: argparse.Namespace) -> WorkflowOrchestratorAPI:
+    """The API over the store the flags name: a data branch of --repo, or a local directory."""
+    if args.data_branch:
+        if not args.repo:
+            raise ValidationError("--repo", None, "OWNER/NAME together with --data-branch")
+        return WorkflowOrchestratorAPI.on_branch(args.repo, args.data_branch, api_url=args.api_url,
+                                                 token_env=args.token_env)
+    return WorkflowOrchestratorAPI(data_dir=args.data or default_data_dir())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,8 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = COMMANDS[args.command][1]
-    api = WorkflowOrchestratorAPI(data_dir=args.data or default_data_dir())
-    response = handler(api, args)
+    try:
+        response = handler(_api(args), args)
+    except OrchestratorError as exc:  # raised before the API could answer (flags, branch access)
+        response = APIResponse(False, str(exc), None, error=type(exc).__name__)
     if args.json:
         print(json.dumps(response.to_dict(), ensure_ascii=False, default=str))
     else:
