@@ -99,9 +99,12 @@ def test_lookback_zero_means_everything(tmp_path: Path) -> None:
     assert api.calls[0][2]["since"] is None
 
 
-def test_workflows_input_filters_by_name_path_or_file(tmp_path: Path) -> None:
-    result = run(settings(tmp_path, workflows="nightly.yml,Weekly report"), Log(io.StringIO()), api=StandInAPI())
-    assert [r["workflow"] for r in json.loads(result.outputs["recommendations"])] == ["Nightly", "Weekly report"]
+def test_workflows_input_reaches_the_api_as_a_list(tmp_path: Path) -> None:
+    api = StandInAPI()
+    run(settings(tmp_path, workflows="nightly.yml,Weekly report"), Log(io.StringIO()), api=api)
+    assert api.calls[1][2]["workflows"] == ["nightly.yml", "Weekly report"]
+    run(settings(tmp_path), Log(io.StringIO()), api=api)
+    assert api.calls[-2][2]["workflows"] is None
 
 
 def test_sync_mode_only_syncs(tmp_path: Path) -> None:

@@ -53,14 +53,10 @@ class ActionResult:
 def open_api(settings: Settings) -> Any:
     """The CLI's API over the history store on ``settings.data_branch``, with its GitHub client."""
     from ..api import WorkflowOrchestratorAPI
-    from ..source.github import ClientSettings, GitHubClient
-    from ..store import HistoryStore
-    from ..store.branch import BranchBackend
 
-    environ = {"GITHUB_TOKEN": settings.token}  # the client reads the token by variable name, never from argv
-    client = GitHubClient(ClientSettings.resolve(api_url=settings.api_url, environ=environ), environ=environ)
-    store = HistoryStore(BranchBackend(client, settings.repository, settings.data_branch))
-    return WorkflowOrchestratorAPI(store=store, client=client)
+    # The client reads the token from a named variable, never from an argument that could be logged.
+    return WorkflowOrchestratorAPI.on_branch(settings.repository, settings.data_branch, api_url=settings.api_url,
+                                             environ={"GITHUB_TOKEN": settings.token})
 
 
 def _since(settings: Settings, now: datetime) -> datetime | None:
@@ -97,7 +93,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
                              "Recommendations use the history stored so far.", title="Partial sync")
     if settings.mode in ("recommend", "report") and not failures:
         with log.group("Learn and recommend"):
-            response = api.recommend(settings.workflows_dir, repo=settings.repository)
+            response = api.recommend(settings.workflows_dir, repo=settings.repository, workflows=list(settings.workflows) or None)
             log.info(response.message)
             recommend_data = _check(response, "recommend", failures) or {}
             if not response.success and response.error not in _FATAL_ERRORS:
@@ -106,8 +102,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
             log.info(accuracy.message)
             accuracy_data = accuracy.data if accuracy.success else None
 
-    chosen = select(recommend_data.get("recommendations") or [], settings.workflows)
-    recommendations = [decide(rec, settings.min_confidence) for rec in chosen]
+    recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
     annotate(log, recommendations, settings.min_confidence)
     for error in recommend_data.get("errors") or []:
         log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
@@ -137,15 +132,6 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         report_path=context.report_path,
         failures=failures,
     )
-
-
-def select(recommendations: Sequence[Mapping[str, Any]], wanted: Sequence[str]) -> list[Mapping[str, Any]]:
-    """The recommendations the ``workflows`` input names (by name, path or file name); all when empty."""
-    if not wanted:
-        return list(recommendations)
-    names = set(wanted)
-    return [rec for rec in recommendations
-            if {str(rec.get("workflow")), str(rec.get("path")), Path(str(rec.get("path"))).name} & names]
 
 
 def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:

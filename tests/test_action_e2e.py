@@ -1,0 +1,208 @@
+"""End to end: entrypoint.py run as the container would run it, against the fake GitHub over HTTP.
+
+A temporary workspace with workflow files, the runner's environment (``INPUT_*`` with hyphens,
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY``, ``GITHUB_API_URL`` at the fake), a subprocess with a
+clean environment: then the step outputs, the summary, the data branch and the log are checked,
+with hostile workflow names throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FAKE_TOKEN, REPO
+from tests.fakegithub import FakeGitHub, make_runs
+from tests.test_action_outputs import parse_github_output
+
+ROOT = Path(__file__).resolve().parent.parent
+BRANCH = "orchestrator-history"
+#: Markdown, HTML, a link, a mention, a workflow command and the output delimiter's prefix.
+HOSTILE = "Nightly <img src=x onerror=alert(1)> | [pwn](https://evil.example) @octo/all ::warning::pwned ghadelimiter_"
+NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+
+
+@dataclass
+class Step:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    workspace: Path
+
+
+def workspace_with_workflows(tmp_path: Path) -> Path:
+    workspace = tmp_path / "workspace"
+    workflows = workspace / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "nightly.yml").write_text(
+        f"name: {json.dumps(HOSTILE)}\n"
+        "on:\n  schedule:\n    - cron: '0 3 * * *'\n  workflow_dispatch:\n"
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"
+    )
+    (workflows / "ci.yml").write_text(
+        "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    timeout-minutes: 20\n    steps:\n      - run: make test\n"
+    )
+    return workspace
+
+
+def seed_history(fake: FakeGitHub) -> None:
+    """60 nightly scheduled runs (late, at 03:00 + 8 to 20 min) and 150 push runs of CI."""
+    fake.add_workflow(2, HOSTILE, ".github/workflows/nightly.yml")
+    start = (NOW - timedelta(days=60)).replace(hour=3, minute=0)
+    nightly = make_runs(60, start, spacing=timedelta(days=1), first_id=10_000, workflow_id=2, name=HOSTILE,
+                        path=".github/workflows/nightly.yml", duration=timedelta(minutes=12))
+    for i, run in enumerate(nightly):
+        delay = timedelta(minutes=8 + (i * 7) % 13)
+        run.update(event="schedule", created_at=run["created_at"] + delay, run_started_at=run["run_started_at"] + delay,
+                   updated_at=run["updated_at"] + delay, conclusion="failure" if i % 4 == 0 else "success")
+    fake.seed_runs(nightly)
+    fake.seed_runs(make_runs(150, NOW - timedelta(days=50), spacing=timedelta(hours=7, minutes=41), first_id=1))
+
+
+def run_entrypoint(tmp_path: Path, fake: FakeGitHub, **inputs: str) -> Step:
+    workspace = tmp_path / "workspace"
+    if not workspace.exists():
+        workspace_with_workflows(tmp_path)
+    commands = tmp_path / "file_commands"
+    commands.mkdir(exist_ok=True)
+    output, summary = commands / "output", commands / "summary.md"
+    env = {
+        # What a Docker action's container gets: the runner's variables and INPUT_* (hyphens kept).
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        # Test machines share their cores with other jobs; OpenMP's default of one thread per core
+        # then slows scikit-learn's small fits several-fold (34 s vs 10 s measured here).
+        "OMP_NUM_THREADS": "1",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_API_URL": fake.base_url,
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "INPUT_TOKEN": FAKE_TOKEN,
+        "INPUT_REPOSITORY": "",
+        "INPUT_DATA-BRANCH": BRANCH,
+        "INPUT_WORKFLOWS-DIR": ".github/workflows",
+        "INPUT_WORKFLOWS": "",
+        "INPUT_LOOKBACK-DAYS": "0",
+        "INPUT_MAX-REQUESTS": "300",
+        "INPUT_MIN-CONFIDENCE": "0.0",
+        "INPUT_TIMEZONE": "UTC",
+        "INPUT_MODE": "recommend",
+        "INPUT_SUMMARY": "true",
+    }
+    env.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
+    result = subprocess.run([sys.executable, str(ROOT / "entrypoint.py")], env=env, cwd=workspace,
+                            capture_output=True, text=True, timeout=120)
+    return Step(result.returncode, result.stdout, result.stderr,
+                parse_github_output(output.read_text()) if output.exists() else {},
+                summary.read_text() if summary.exists() else "", workspace)
+
+
+def assert_token_never_printed(step: Step) -> None:
+    lines = step.stdout.splitlines()
+    assert lines[0] == f"::add-mask::{FAKE_TOKEN}"  # masked before anything else is said
+    assert FAKE_TOKEN not in "\n".join(lines[1:]) + step.stderr + step.summary
+    assert FAKE_TOKEN not in json.dumps(step.outputs)
+    for path in step.workspace.rglob("*"):
+        if path.is_file():
+            assert FAKE_TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    seed_history(fake_github)
+    step = run_entrypoint(tmp_path, fake_github)
+    assert step.returncode == 0, step.stdout[-3000:] + step.stderr[-3000:]
+    assert_token_never_printed(step)
+
+    # Step outputs: every one declared, parsed as one value each despite the hostile name.
+    out = step.outputs
+    assert set(out) == {"recommendations", "changes", "schedules", "runs-synced", "complete", "accuracy-mae", "report-path"}
+    assert out["runs-synced"] == "210" and out["complete"] == "true"
+    recs = json.loads(out["recommendations"])
+    (nightly,) = [r for r in recs if r["path"] == ".github/workflows/nightly.yml"]
+    assert nightly["workflow"] == HOSTILE and nightly["current_schedule"] == ["0 3 * * *"]
+    assert re.fullmatch(r"\d+ \d+ \* \* \*", nightly["recommended_schedule"])  # still daily
+    schedules = json.loads(out["schedules"])
+    assert out["changes"] == str(len(schedules)) == str(sum(r["change"] for r in recs))
+    assert (step.workspace / out["report-path"]).is_file()
+
+    # The data branch holds the store: created as an orphan, one commit, runs in monthly shards.
+    files = fake_github.branch_files(BRANCH)
+    assert "store.json" in files and "state.json" in files
+    assert any(p.startswith("runs/") for p in files)
+    assert any(p.startswith("predictions/") for p in files)  # logged, so the next runs score them
+    assert FAKE_TOKEN.encode() not in b"".join(files.values())
+    assert "store.json" not in fake_github.branch_files("main")
+
+    # The summary: grouped sections, the hostile name only ever escaped.
+    summary = step.summary
+    assert summary.startswith(f"## Workflow Orchestrator — {REPO}")
+    assert "### Schedules" in summary and "```mermaid" in summary and "<details><summary>" in summary
+    assert "Nightly &lt;img src\\=x onerror\\=alert\\(1\\)&gt; \\| \\[pwn\\]\\(https&#58;//evil\\.example\\)" in summary
+    assert "<img" not in summary and "](https" not in summary and "@octo" not in summary
+
+    # The log: groups, annotations that cannot be hijacked, nothing that starts a rogue command.
+    log = step.stdout.splitlines()
+    assert "::group::Sync octo/demo into orchestrator-history" in log and "::endgroup::" in log
+    commands = [line for line in log if line.startswith("::")]
+    assert all(re.match(r"::(add-mask|group|endgroup|warning|notice|error)[ :]", c) for c in commands), commands
+    assert not any(line.startswith("::warning::pwned") for line in log)
+    assert not any(line.startswith("::error") for line in log)
+
+
+def test_a_rerun_adds_nothing_and_keeps_the_branch_bounded(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    seed_history(fake_github)
+    first = run_entrypoint(tmp_path, fake_github, mode="sync")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    commits = len(fake_github.branch_history(BRANCH))
+    (tmp_path / "file_commands" / "output").unlink()
+    second = run_entrypoint(tmp_path, fake_github, mode="sync")
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    assert second.outputs["runs-synced"] == "0" and second.outputs["complete"] == "true"
+    assert second.outputs["changes"] == "0" and second.outputs["recommendations"] == "[]"
+    assert len(fake_github.branch_history(BRANCH)) <= commits + 1
+
+
+def test_a_sync_cut_short_still_reports_and_succeeds(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    seed_history(fake_github)
+    step = run_entrypoint(tmp_path, fake_github, **{"max-requests": "2"})
+    assert step.returncode == 0, step.stdout[-2000:] + step.stderr[-2000:]
+    assert step.outputs["complete"] == "false"
+    assert "::warning title=Partial sync::" in step.stdout
+    assert "Sync **partial**" in step.summary and "next run resumes" in step.summary
+
+
+@pytest.mark.parametrize(
+    "inputs, expected",
+    [
+        ({"lookback-days": "ninety"}, "lookback-days: 'ninety' is not valid; expected whole days"),
+        ({"data-branch": "main"}, "default branch"),
+    ],
+)
+def test_real_failures_exit_1_with_an_error_annotation(tmp_path: Path, fake_github: FakeGitHub,
+                                                       inputs: dict[str, str], expected: str) -> None:
+    step = run_entrypoint(tmp_path, fake_github, **inputs)
+    assert step.returncode == 1
+    errors = [line for line in step.stdout.splitlines() if line.startswith("::error title=Workflow Orchestrator failed::")]
+    assert len(errors) == 1 and expected in errors[0]
+    assert "Workflow Orchestrator failed" in step.summary or expected in step.summary
+    assert "Traceback" not in step.stderr
+    assert_token_never_printed(step)
+
+
+def test_a_bad_token_fails_without_printing_it(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    step = run_entrypoint(tmp_path, fake_github, token="ghs_wrongTOKEN000000000000000000000000")
+    assert step.returncode == 1
+    assert "::error title=Workflow Orchestrator failed::sync: GitHub answered 401" in step.stdout
+    assert "ghs_wrongTOKEN" not in "\n".join(step.stdout.splitlines()[1:]) + step.stderr + step.summary
