@@ -21,7 +21,7 @@ from ..source.github import GitHubClient, Response
 from .backend import Backend, Snapshot
 
 STORE_FILE = "store.json"
-_BRANCH = re.compile(r"^(?!/)(?!.*(?:\.\.|//|@\{|\.lock(?:/|$)))[A-Za-z0-9._/-]{1,200}(?<![./])$")
+_BRANCH = re.compile(r"^(?![/-])(?!.*(?:\.\.|//|@\{|\.lock(?:/|$)))[A-Za-z0-9._/-]{1,200}(?<![./])$")
 
 
 class BranchBackend(Backend):
@@ -115,11 +115,9 @@ class BranchBackend(Backend):
         writer moved the branch meanwhile we raise :class:`StaleWrite` rather than drop its commit.
         Run it where no sync can race it (e.g. in the same concurrency group as the sync job).
         """
-        self._check_not_default()
-        tip = self._tip()
+        tip = self.read().token
         if tip is None:
             raise StoreError(f"{self.describe()} does not exist yet; nothing to compact")
-        self.read()
         commit = self._post(f"/repos/{self.repo}/git/commits", {"message": message, "tree": self._tree_of(tip), "parents": []}).data["sha"]
         if self._tip() != tip:
             raise StaleWrite(f"{self.describe()} moved while compacting; run compaction again")
