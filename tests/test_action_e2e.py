@@ -58,6 +58,7 @@ def workspace_with_workflows(tmp_path: Path) -> Path:
 def seed_history(fake: FakeGitHub) -> None:
     """60 nightly scheduled runs (late, at 03:00 + 8 to 20 min) and 150 push runs of CI."""
     fake.add_workflow(2, HOSTILE, ".github/workflows/nightly.yml")
+    fake.add_workflow(3, "Old cleanup", ".github/workflows/cleanup.yml", state="disabled_inactivity")
     start = (NOW - timedelta(days=60)).replace(hour=3, minute=0)
     nightly = make_runs(60, start, spacing=timedelta(days=1), first_id=10_000, workflow_id=2, name=HOSTILE,
                         path=".github/workflows/nightly.yml", duration=timedelta(minutes=12))
@@ -65,7 +66,7 @@ def seed_history(fake: FakeGitHub) -> None:
         delay = timedelta(minutes=8 + (i * 7) % 13)
         run.update(event="schedule", created_at=run["created_at"] + delay, run_started_at=run["run_started_at"] + delay,
                    updated_at=run["updated_at"] + delay, conclusion="failure" if i % 4 == 0 else "success")
-    fake.seed_runs(nightly)
+    fake.seed_runs(run for i, run in enumerate(nightly) if i % 6 != 5)  # GitHub dropped every sixth tick
     fake.seed_runs(make_runs(150, NOW - timedelta(days=50), spacing=timedelta(hours=7, minutes=41), first_id=1))
 
 
@@ -128,7 +129,7 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
     # Step outputs: every one declared, parsed as one value each despite the hostile name.
     out = step.outputs
     assert set(out) == {"recommendations", "changes", "schedules", "runs-synced", "complete", "accuracy-mae", "report-path"}
-    assert out["runs-synced"] == "210" and out["complete"] == "true"
+    assert out["runs-synced"] == "200" and out["complete"] == "true"
     recs = json.loads(out["recommendations"])
     (nightly,) = [r for r in recs if r["path"] == ".github/workflows/nightly.yml"]
     assert nightly["workflow"] == HOSTILE and nightly["current_schedule"] == ["0 3 * * *"]
@@ -158,6 +159,10 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
     commands = [line for line in log if line.startswith("::")]
     assert all(re.match(r"::(add-mask|group|endgroup|warning|notice|error)[ :]", c) for c in commands), commands
     assert not any(line.startswith("::warning::pwned") for line in log)
+    assert any(line.startswith("::warning title=Schedule of Nightly <img") and "file=.github/workflows/nightly.yml::" in line
+               and "scheduled ticks had no run" in line for line in log)
+    assert any(line.startswith("::warning title=Old cleanup is disabled,file=.github/workflows/cleanup.yml::") for line in log)
+    assert "### Liveness warnings" in summary and "`disabled_inactivity`" in summary
     assert not any(line.startswith("::error") for line in log)
 
 

@@ -93,6 +93,16 @@ def test_recommend_mode_syncs_then_recommends_and_applies_min_confidence(tmp_pat
     assert not any(line.startswith("::error") for line in log.splitlines())
 
 
+def test_disabled_workflows_are_warned_about(tmp_path: Path) -> None:
+    api, stream = StandInAPI(sync=APIResponse(True, "Synced", {"runs_added": 0, "runs_updated": 0, "complete": True, "workflows": [
+        {"id": 1, "name": "CI", "path": ".github/workflows/ci.yml", "state": "active"},
+        {"id": 2, "name": "Old <cron>", "path": ".github/workflows/old.yml", "state": "disabled_inactivity"}]})), io.StringIO()
+    result = run(settings(tmp_path), Log(stream), api=api)
+    assert "::warning title=Old <cron> is disabled,file=.github/workflows/old.yml::Old <cron> is disabled_inactivity" in stream.getvalue()
+    liveness = next(s for s in result.summary_sections if s.startswith("### Liveness warnings"))
+    assert "- **Old &lt;cron&gt;** is `disabled_inactivity`" in liveness
+
+
 def test_lookback_zero_means_everything(tmp_path: Path) -> None:
     api = StandInAPI()
     run(settings(tmp_path, **{"lookback-days": "0"}), Log(io.StringIO()), api=api)

@@ -104,6 +104,11 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
 
     recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
     annotate(log, recommendations, settings.min_confidence)
+    disabled = disabled_workflows(sync_data)
+    for workflow in disabled:
+        log.annotate("warning", f"{workflow['name']} is {workflow['state']}: GitHub does not run its schedule until it is "
+                     "enabled again (Actions tab → the workflow → Enable workflow).",
+                     title=f"{workflow['name']} is disabled", file=workflow.get("path"))
     for error in recommend_data.get("errors") or []:
         log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
         problems.append(f"{error.get('path')}: {error.get('message')}")
@@ -115,6 +120,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         min_confidence=settings.min_confidence,
         sync=sync_data,
         recommendations=recommendations,
+        disabled=disabled,
         conflicts=recommend_data.get("conflicts") or [],
         unscheduled=recommend_data.get("unscheduled") or [],
         success_by_hour=series(recommend_data.get("hourly_success"), "hour", 24, "success_rate", "runs"),
@@ -132,6 +138,12 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         report_path=context.report_path,
         failures=failures,
     )
+
+
+def disabled_workflows(sync: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Workflows GitHub reports as disabled (by hand, or ``disabled_inactivity`` after 60 quiet days)."""
+    return [dict(w) for w in (sync or {}).get("workflows") or []
+            if isinstance(w, Mapping) and str(w.get("state", "")).startswith("disabled")]
 
 
 def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:

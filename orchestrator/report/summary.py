@@ -37,6 +37,8 @@ class SummaryContext:
     min_confidence: float = 0.0
     sync: Mapping[str, Any] | None = None
     recommendations: Sequence[Mapping[str, Any]] = ()
+    #: Workflows GitHub reports disabled ({name, path, state}), from the sync.
+    disabled: Sequence[Mapping[str, Any]] = ()
     conflicts: Sequence[Mapping[str, Any]] = ()
     #: Workflows without a schedule; only their timeout recommendations are shown.
     unscheduled: Sequence[Mapping[str, Any]] = ()
@@ -213,7 +215,9 @@ def _conflicts(ctx: SummaryContext) -> str:
 
 
 def _liveness(ctx: SummaryContext) -> str:
-    items = [f"- **{md(_name(rec))}**: {md(line, 500)}" for rec in ctx.recommendations for line in liveness_warnings(rec)]
+    items = [f"- **{md(w.get('name') or w.get('path'))}** is {code(w.get('state'))}: GitHub does not run its schedule "
+             "until it is enabled again." for w in ctx.disabled]
+    items += [f"- **{md(_name(rec))}**: {md(line, 500)}" for rec in ctx.recommendations for line in liveness_warnings(rec)]
     if not items:
         return ""
     return "### Liveness warnings\n\n" + "\n".join(items[:MAX_TABLE_ROWS])
