@@ -13,6 +13,7 @@ import random
 import re
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -97,13 +98,13 @@ class FakeGitHub:
     def start(self) -> "FakeGitHub":
         """Listen on an ephemeral port of 127.0.0.1 (safe under parallel test workers)."""
         handler = type("Handler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fakegithub", daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        """Stop listening; safe to call twice."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -534,6 +535,15 @@ _ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
 
 def _now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout, reset) is part of the game, not a server error."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
