@@ -136,7 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=_positive_int, help="request budget for this sync (default 300)")
     p.add_argument("--since", help="backfill no further back than this date (default: all GitHub keeps)")
     p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
+
+    command("demo", "Run the action's main job on the bundled sample history and print its job summary.", _demo)
     return parser
+
+
+def _demo(api: WorkflowOrchestratorAPI, args: argparse.Namespace) -> APIResponse:
+    """The demo needs no store of the user's: it copies the bundled sample to a temporary one."""
+    from .demo import run_demo
+
+    result = run_demo()
+    if not args.json:
+        print(result.summary)
+    changes = result.outputs.get("changes")
+    return APIResponse(True, f"Main job on the bundled {len(result.report.get('recommend', {}).get('recommendations', []))}"
+                             f"-workflow sample finished; {changes} schedule change(s) recommended",
+                       {"outputs": result.outputs} if not args.json else {"outputs": result.outputs, "report": result.report})
 
 
 def _read_json_file(path: str) -> Any:
