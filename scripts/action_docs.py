@@ -56,10 +56,10 @@ def generate(text: str, root: Path = ROOT) -> str:
     for marker, (path, section) in TABLES.items():
         action = yaml.safe_load((root / path).read_text(encoding="utf-8"))
         pattern = re.compile(rf"(<!-- action-docs:{marker}:start -->\n).*?(\n<!-- action-docs:{marker}:end -->)", re.S)
-        if not pattern.search(text):
+        match = pattern.search(text)
+        if match is None:
             raise SystemExit(f"{DOC.relative_to(ROOT)} has no <!-- action-docs:{marker}:start/end --> markers")
-        table = render(action, section)
-        text = pattern.sub(lambda m: m.group(1) + table + m.group(2), text)
+        text = text[: match.end(1)] + render(action, section) + text[match.start(2):]
     return text
 
 

@@ -47,14 +47,10 @@ def plain(text: str) -> str:
 
 
 class Log:
-    """The action's log: plain lines, annotations, masks and collapsible groups.
-
-    Annotations are also counted per level so the entry point and tests can see what was said.
-    """
+    """The action's log: plain lines, annotations, masks and collapsible groups."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
-        self.counts = {level: 0 for level in ANNOTATION_LEVELS}
 
     def _write(self, line: str) -> None:
         self.stream.write(line + "\n")
@@ -76,7 +72,6 @@ class Log:
         """Emit an ``::error``/``::warning``/``::notice`` annotation (shown on the run's page)."""
         if level not in ANNOTATION_LEVELS:
             raise ValueError(f"annotation level {level!r} is not one of {ANNOTATION_LEVELS}")
-        self.counts[level] += 1
         self._write(command(level, message, title=title, file=file))
 
     @contextmanager

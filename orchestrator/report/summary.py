@@ -10,7 +10,7 @@ for viewers that do not render Mermaid. Every repository-derived string goes thr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
@@ -50,7 +50,6 @@ class SummaryContext:
     accuracy: Sequence[tuple[str, float | None, int]] = ()
     problems: Sequence[str] = ()
     report_path: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 # ----- formatting helpers -------------------------------------------------------------------
@@ -363,5 +362,4 @@ def build_summary(ctx: SummaryContext) -> list[str]:
     if ctx.mode != "sync":
         sections.append(_accuracy(ctx))
     sections += [_success_chart(ctx), _delay_chart(ctx), _gantt(ctx)]
-    sections += [md(note, 600) for note in ctx.notes]
     return [s for s in sections if s]
