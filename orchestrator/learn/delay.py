@@ -128,18 +128,28 @@ class ScheduleDelayModel:
         ran = ~dropped
         self.n_ticks_ = len(minutes)
         self.n_runs_ = int(ran.sum())
-        self.minute_delay_, self.minute_runs_ = self._by_minute(minutes[ran], delays[ran])
-        self.minute_drop_, self.minute_ticks_ = self._by_minute(minutes, dropped.astype(float))
+        self.minute_delay_, self.minute_runs_, seen_delay = self._by_minute(minutes[ran], delays[ran])
+        self.minute_drop_, self.minute_ticks_, seen_drop = self._by_minute(minutes, dropped.astype(float))
         self.hour_delay_factor_ = self._hour_factor(hours[ran], delays[ran], self.minute_delay_[minutes[ran]])
         self.hour_drop_factor_ = self._hour_factor(hours, dropped.astype(float), self.minute_drop_[minutes])
+        # A minute with no ticks of its own, its neighbours' or its class's is assumed no worse
+        # than the best observed minute at its best hour, and is given no hour-of-day pattern:
+        # borrowing the top of the hour's level and load curve would make quiet hours look
+        # better for a minute that never showed either.
+        self.minute_seen_ = seen_delay | seen_drop
+        for values, seen, factor in ((self.minute_delay_, seen_delay, self.hour_delay_factor_),
+                                     (self.minute_drop_, seen_drop, self.hour_drop_factor_)):
+            if seen.any() and not seen.all():
+                values[~seen] = values[seen].min() * factor.min()
         self.median_delay_by_minute_ = [
             float(np.median(delays[ran & (minutes == m)])) if (ran & (minutes == m)).any() else None for m in range(60)
         ]
         self.drop_rate_by_minute_ = [float(dropped[minutes == m].mean()) if (minutes == m).any() else None for m in range(60)]
         self._observed = (minutes, hours, dropped, delays)
 
-    def _by_minute(self, minutes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per-minute means shrunk towards neighbours, then roundness class, then the overall mean."""
+    def _by_minute(self, minutes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-minute means shrunk towards neighbours, then roundness class, then the overall mean;
+        also the counts and which minutes any data speaks for."""
         k = self.prior_strength
         counts = np.bincount(minutes, minlength=60).astype(float)
         sums = np.bincount(minutes, weights=values, minlength=60)
@@ -160,7 +170,8 @@ class ScheduleDelayModel:
                 near_counts += weight * np.roll(counts, sign * distance)
                 near_sums += weight * np.roll(sums, sign * distance)
         prior = (near_sums + k * class_mean[_CLASS_OF]) / (near_counts + k)
-        return (sums + k * prior) / (counts + k), counts
+        seen = (counts + near_counts + class_counts[_CLASS_OF]) > 0
+        return (sums + k * prior) / (counts + k), counts, seen
 
     def _hour_factor(self, hours: np.ndarray, values: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """Observed / minute-expected per hour of day, shrunk to 1 where an hour is thin."""
@@ -182,8 +193,9 @@ class ScheduleDelayModel:
         self._check_fitted()
         m = np.asarray(minutes, dtype=int) % 60
         h = np.asarray(hours, dtype=int) % 24
-        delay = self.minute_delay_[m] * self.hour_delay_factor_[h]
-        drop = np.clip(self.minute_drop_[m] * self.hour_drop_factor_[h], 0.0, 1.0)
+        seen = self.minute_seen_[m]
+        delay = self.minute_delay_[m] * np.where(seen, self.hour_delay_factor_[h], 1.0)
+        drop = np.clip(self.minute_drop_[m] * np.where(seen, self.hour_drop_factor_[h], 1.0), 0.0, 1.0)
         return delay, drop
 
     def resampled(self, rng: np.random.Generator) -> "ScheduleDelayModel":

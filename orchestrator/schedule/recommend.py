@@ -27,7 +27,7 @@ from .cron import MIN_GAP_MINUTES, Cron, frequency_signature, is_round_minute
 from .liveness import liveness
 from .reasoning import explain
 from .scoring import BUSY_EVENTS, WEEK_MINUTES, FailureModel, Weights, cost_table, run_occupancy, window_occupancy
-from .slots import Horizon, duration_by_hour, horizon_for
+from .slots import DurationShape, Horizon, duration_by_hour, horizon_for
 from .timeouts import recommend_timeout
 from .workflows import WorkflowFile, read_workflows
 
@@ -90,7 +90,8 @@ def recommend(
     failure = FailureModel(prior_strength=weights.prior_strength).fit(repo_runs, now)
     busy, _ = run_occupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
     busy_runs = sum(1 for r in repo_runs if r.event in BUSY_EVENTS)
-    plans = [_plan_workflow(f, repo, repo_runs, weights, predictor, now) for f in files if f.schedules]
+    shape = DurationShape(weights.prior_strength).fit(repo_runs)
+    plans = [_plan_workflow(f, repo, repo_runs, shape, predictor, now) for f in files if f.schedules]
     delay = ScheduleDelayModel(prior_strength=weights.prior_strength).fit([o for p in plans for o in p.observations])
     cold = failure.n_runs_ < weights.cold_start_runs
     delay_grid, drop_grid = _delay_grids(delay)
@@ -157,19 +158,15 @@ def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord
 
 
 def _plan_workflow(
-    file: WorkflowFile, repo: str | None, runs: Sequence[RunRecord], weights: Weights, predictor: Any, now: datetime
+    file: WorkflowFile, repo: str | None, runs: Sequence[RunRecord], shape: DurationShape, predictor: Any, now: datetime
 ) -> _Workflow:
     history = _history_of(file, runs)
     key = Counter(r.workflow_key for r in history).most_common(1)[0][0] if history else f"{repo}:{file.path}"
-    source = "history"
-    p50 = p90 = None
-    if predictor is not None:
-        try:
-            p50, p90, source = duration_by_hour(key, history, weights.prior_strength, predictor, now)
-        except Exception as exc:  # a model failure must not lose the recommendation
-            source = f"history (model unavailable: {type(exc).__name__})"
-    if p50 is None:
-        p50, p90, _ = duration_by_hour(key, history, weights.prior_strength)
+    try:
+        p50, p90, source = duration_by_hour(key, history, shape, predictor, now)
+    except Exception as exc:  # a model failure must not lose the recommendation
+        p50, p90, source = duration_by_hour(key, history, shape)
+        source += f" (the learning model failed: {type(exc).__name__})"
     entries = [_Entry(c, horizon_for(c, now), c.rotations()) for c in file.schedules]
     scheduled = [r.created_at for r in history if r.event == "schedule"]
     observations: list[TickObservation] = []

@@ -24,7 +24,16 @@ import numpy as np
 from ..errors import ValidationError
 from ..model import FAILURE, SUCCESS, RunRecord
 
-__all__ = ["Weights", "FailureModel", "WEEK_MINUTES", "minute_of_week", "run_occupancy", "window_occupancy", "cost_table"]
+__all__ = [
+    "Weights",
+    "FailureModel",
+    "WEEK_MINUTES",
+    "minute_of_week",
+    "circular_smooth",
+    "run_occupancy",
+    "window_occupancy",
+    "cost_table",
+]
 
 WEEK_MINUTES = 7 * 1440
 #: Events that compete with scheduled runs for runners and concurrency groups.
@@ -100,9 +109,15 @@ class FailureModel:
     """
 
     def __init__(
-        self, prior_strength: float = 20.0, half_life_days: float = 30.0, level_prior_runs: float = 2.0, iterations: int = 5
+        self,
+        prior_strength: float = 20.0,
+        half_life_days: float = 30.0,
+        level_prior_runs: float = 2.0,
+        neighbour_weight: float = 0.5,
+        iterations: int = 5,
     ) -> None:
         self.prior_strength = prior_strength
+        self.neighbour_weight = neighbour_weight
         self.half_life_days = half_life_days
         self.level_prior_runs = level_prior_runs
         self.iterations = iterations
@@ -136,13 +151,15 @@ class FailureModel:
         for _ in range(self.iterations):
             exposure = np.bincount(g, weights=hour[h] * day[d], minlength=self._n_groups)
             base = (group_failures + k * overall) / (exposure + k)
-            hour = self._factor(h, y, base[g] * day[d], 24)
-            day = self._factor(d, y, base[g] * hour[h], 7)
+            hour = self._factor(h, y, base[g] * day[d], 24, smooth=True)
+            day = self._factor(d, y, base[g] * hour[h], 7, smooth=False)
         self.hour_factor_, self.weekday_factor_ = hour, day
         expected = base[g] * hour[h] * day[d]
         n_wf = len(self.workflows_)
         observed = np.bincount(wf * 24 + h, weights=y, minlength=n_wf * 24).reshape(n_wf, 24)
         predicted = np.bincount(wf * 24 + h, weights=expected, minlength=n_wf * 24).reshape(n_wf, 24)
+        observed = circular_smooth(observed, self.neighbour_weight)
+        predicted = circular_smooth(predicted, self.neighbour_weight)
         pseudo = k * max(overall, 1e-9)
         self.workflow_hour_factor_ = hour[None, :] * (observed + pseudo) / (predicted + pseudo)
         recency = self._recency[pick]
@@ -156,15 +173,20 @@ class FailureModel:
         self.hour_runs_ = np.bincount(h, minlength=24)
         self.hour_failures_ = np.bincount(h, weights=y, minlength=24)
 
-    def _factor(self, index: np.ndarray, failed: np.ndarray, expected: np.ndarray, size: int) -> np.ndarray:
+    def _factor(self, index: np.ndarray, failed: np.ndarray, expected: np.ndarray, size: int, smooth: bool) -> np.ndarray:
+        """Observed / expected failures per hour (or weekday), shrunk to 1; hours also borrow
+        from their neighbours, because what makes an hour fail (a nightly outage, daytime load)
+        rarely stops at the hour's edge."""
         observed = np.bincount(index, weights=failed, minlength=size)
         predicted = np.bincount(index, weights=expected, minlength=size)
+        if smooth:
+            observed, predicted = circular_smooth(observed, self.neighbour_weight), circular_smooth(predicted, self.neighbour_weight)
         pseudo = self.prior_strength * max(self.overall_failure_rate_, 1e-9)
         return (observed + pseudo) / (predicted + pseudo)
 
     def resampled(self, rng: np.random.Generator) -> "FailureModel":
         """A copy fitted on a bootstrap resample of the same runs (for confidence estimates)."""
-        clone = FailureModel(self.prior_strength, self.half_life_days, self.level_prior_runs, self.iterations)
+        clone = FailureModel(self.prior_strength, self.half_life_days, self.level_prior_runs, self.neighbour_weight, self.iterations)
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
         clone._fit_arrays(rng.integers(0, len(self._failed), len(self._failed)) if len(self._failed) else np.array([], dtype=int))
         return clone
@@ -190,6 +212,15 @@ class FailureModel:
             }
             for h in range(24)
         ]
+
+
+def circular_smooth(values: np.ndarray, weight: float) -> np.ndarray:
+    """Add ``weight`` × the neighbours one step away and half that two steps away (wrapping,
+    along the last axis)."""
+    out = values.astype(float).copy()
+    for distance, w in ((1, weight), (2, weight / 2)):
+        out += w * (np.roll(values, distance, axis=-1) + np.roll(values, -distance, axis=-1))
+    return out
 
 
 def run_occupancy(runs: Sequence[RunRecord], max_minutes: float = 360.0) -> tuple[np.ndarray, float]:

@@ -17,9 +17,9 @@ import numpy as np
 
 from ..model import SUCCESS, RunRecord
 from .cron import Cron
-from .scoring import WEEK_MINUTES
+from .scoring import WEEK_MINUTES, circular_smooth
 
-__all__ = ["Horizon", "horizon_for", "duration_by_hour"]
+__all__ = ["Horizon", "horizon_for", "DurationShape", "duration_by_hour"]
 
 #: Days scored ahead: four weeks see every weekday four times; a monthly cron needs a year.
 WEEKLY_HORIZON_DAYS = 28
@@ -59,33 +59,76 @@ def horizon_for(cron: Cron, now: datetime) -> Horizon:
     return Horizon(cron, table[:, 0], table[:, 1], table[:, 2], table[:, 3], days / 7.0)
 
 
+class DurationShape:
+    """How much longer than usual runs take at each UTC hour, pooled across a repository.
+
+    Each successful run's duration is divided by its workflow's median; the log ratios are
+    averaged per hour (borrowing from neighbouring hours, shrunk towards 0 with
+    ``prior_strength`` pseudo-runs). Pooling matters because contention with push and pull
+    request traffic slows every workflow at the same hours, while one scheduled workflow has
+    seen only a few hours itself. A workflow's own hours then deviate from the pooled shape as
+    far as its own runs show.
+    """
+
+    def __init__(self, prior_strength: float = 20.0, neighbour_weight: float = 0.5) -> None:
+        self.prior_strength = prior_strength
+        self.neighbour_weight = neighbour_weight
+
+    def fit(self, runs: Sequence[RunRecord]) -> "DurationShape":
+        good = [r for r in runs if r.outcome == SUCCESS and r.duration_seconds > 0]
+        by_workflow: dict[str, list[float]] = {}
+        for run in good:
+            by_workflow.setdefault(run.workflow_key, []).append(run.duration_seconds)
+        self.medians_ = {key: float(np.median(values)) for key, values in by_workflow.items()}
+        self._runs = {key: [r for r in good if r.workflow_key == key] for key in by_workflow}
+        hours = np.array([r.started_at.hour for r in good], dtype=int)
+        ratios = np.array([np.log(r.duration_seconds / self.medians_[r.workflow_key]) for r in good], dtype=float)
+        self.log_factor_ = self._shrunk(hours, ratios)
+        return self
+
+    def _shrunk(self, hours: np.ndarray, values: np.ndarray) -> np.ndarray:
+        sums = circular_smooth(np.bincount(hours, weights=values, minlength=24), self.neighbour_weight)
+        counts = circular_smooth(np.bincount(hours, minlength=24).astype(float), self.neighbour_weight)
+        return sums / (counts + self.prior_strength)
+
+    def factor(self, workflow_key: str) -> np.ndarray:
+        """Duration multiplier per UTC hour for one workflow (its median = the typical hour)."""
+        runs = self._runs.get(workflow_key, [])
+        if not runs:
+            return np.exp(self.log_factor_)
+        hours = np.array([r.started_at.hour for r in runs], dtype=int)
+        median = self.medians_[workflow_key]
+        own = np.array([np.log(r.duration_seconds / median) for r in runs]) - self.log_factor_[hours]
+        return np.exp(self.log_factor_ + self._shrunk(hours, own))
+
+
 def duration_by_hour(
-    workflow_key: str, runs: Sequence[RunRecord], prior_strength: float, predictor: Any = None, now: datetime | None = None
+    workflow_key: str,
+    runs: Sequence[RunRecord],
+    shape: DurationShape,
+    predictor: Any = None,
+    now: datetime | None = None,
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Predicted p50 and p90 run duration (seconds) for a run started at each UTC hour.
 
-    Uses the learning stage's predictor when one is given (a scheduled run on the coming day);
-    otherwise the workflow's successful runs per hour, shrunk towards its overall quantiles with
-    ``prior_strength`` pseudo-runs. Returns the arrays and which source was used.
+    The level comes from the learning stage's predictor when one is given (its median over the
+    coming day's hours), else from the workflow's successful runs; the hour-of-day shape always
+    comes from ``shape``, pooled across the repository. Returns the arrays and the level's source.
     """
+    factor = shape.factor(workflow_key)
+    factor = factor / np.median(factor)
     if predictor is not None and now is not None:
         from ..learn import RunContext  # the learning stage is optional for this module
 
         day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=1)
         predictions = predictor.predict_runs([RunContext(workflow_key, day + timedelta(hours=h), "schedule") for h in range(24)])
-        p50 = np.array([p.duration_p50_seconds for p in predictions], dtype=float)
-        p90 = np.array([p.duration_p90_seconds for p in predictions], dtype=float)
-        return p50, np.maximum(p90, p50), "model"
-    good = [r for r in runs if r.outcome == SUCCESS] or list(runs)
-    if not good:
-        return np.zeros(24), np.zeros(24), "none"
-    durations = np.array([r.duration_seconds for r in good], dtype=float)
-    hours = np.array([r.started_at.hour for r in good], dtype=int)
-    overall50, overall90 = np.quantile(durations, 0.5), np.quantile(durations, 0.9)
-    p50, p90 = np.full(24, overall50), np.full(24, overall90)
-    for h in np.unique(hours):
-        values = durations[hours == h]
-        share = len(values) / (len(values) + prior_strength)
-        p50[h] = share * np.quantile(values, 0.5) + (1 - share) * overall50
-        p90[h] = share * np.quantile(values, 0.9) + (1 - share) * overall90
-    return p50, np.maximum(p90, p50), "history"
+        p50 = float(np.median([p.duration_p50_seconds for p in predictions]))
+        p90 = float(np.median([p.duration_p90_seconds for p in predictions]))
+        source = "the learning model (level) and the repository's hours (shape)"
+    else:
+        good = [r.duration_seconds for r in runs if r.outcome == SUCCESS] or [r.duration_seconds for r in runs]
+        if not good:
+            return np.zeros(24), np.zeros(24), "no runs"
+        p50, p90 = float(np.quantile(good, 0.5)), float(np.quantile(good, 0.9))
+        source = f"{len(good)} runs of this workflow (level) and the repository's hours (shape)"
+    return p50 * factor, max(p90, p50) * factor, source
