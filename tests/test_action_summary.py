@@ -122,8 +122,11 @@ def test_keep_and_min_confidence_are_shown_as_keep() -> None:
 
 
 def test_a_partial_sync_says_the_answer_uses_what_was_stored() -> None:
-    text = build_summary(context(sync={"runs_added": 5, "runs_updated": 0, "complete": False, "requests": 300}))[0]
-    assert "Sync **partial**" in text and "> [!WARNING]" in text and "next run resumes" in text
+    sync = {"runs_added": 5, "runs_updated": 0, "complete": False, "requests": 300,
+            "message": "request budget of this sync is spent (300 requests)"}
+    text = build_summary(context(sync=sync))[0]
+    assert "Sync **partial**" in text and "next run resumes" in text
+    assert "> [!WARNING]\n> The sync stopped early (request budget of this sync is spent \\(300 requests\\))." in text
 
 
 def test_problems_are_shown_escaped() -> None:

@@ -79,9 +79,8 @@ def _percent(value: Any) -> str:
 
 
 def crons_of(rec: Mapping[str, Any]) -> list[str]:
-    """The workflow's current crons; the API gives a list, older answers a single string."""
-    current = rec.get("current_schedule") or []
-    return [current] if isinstance(current, str) else [str(c) for c in current]
+    """The workflow's current crons (a workflow may have several ``schedule`` entries)."""
+    return [str(c) for c in rec.get("current_schedule") or []]
 
 
 def _name(rec: Mapping[str, Any]) -> str:
@@ -89,21 +88,10 @@ def _name(rec: Mapping[str, Any]) -> str:
 
 
 def _lines(value: Any) -> list[str]:
-    """Reasoning and warnings arrive as a string, a list of strings, or dicts with ``message``."""
-    if not value:
-        return []
-    if isinstance(value, str):
-        return [value]
+    """Reasoning or warnings: a list of sentences, or a mapping (liveness) holding ``warnings``."""
     if isinstance(value, Mapping):
-        value = value.get("warnings") or value.get("messages") or []
-        return _lines(value)
-    out = []
-    for item in value:
-        if isinstance(item, Mapping):
-            item = item.get("message") or item.get("text") or ""
-        if item:
-            out.append(str(item))
-    return out
+        value = value.get("warnings")
+    return [str(item) for item in value or [] if item]
 
 
 def timeout_of(rec: Mapping[str, Any]) -> tuple[int | None, str, list[str]]:
@@ -134,9 +122,10 @@ def _header(ctx: SummaryContext) -> str:
             f"(rate limit left: {sync.get('rate_limit_remaining', '?')}); history on branch {code(ctx.data_branch)}."
         )
         if not sync.get("complete", True):
+            reason = f" ({md(sync['message'], 300)})" if sync.get("message") else ""
             lines.append(
-                "> [!WARNING]\n> The sync stopped early (request budget or rate limit). Everything below uses "
-                "the history stored so far; the next run resumes where this one stopped."
+                f"> [!WARNING]\n> The sync stopped early{reason}. Everything below uses the history stored so far; "
+                "the next run resumes where this one stopped."
             )
     if ctx.recommendations:
         changes = sum(1 for r in ctx.recommendations if r.get("change"))
