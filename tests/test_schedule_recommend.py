@@ -1,0 +1,213 @@
+"""recommend(): decisions, reasons, confidence, cold start, conflicts, liveness, timeouts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pytest
+
+from orchestrator.errors import UsageError, ValidationError
+from orchestrator.learn import Prediction, RunContext
+from orchestrator.model import RunRecord
+from orchestrator.schedule import Cron, Weights, frequency_signature, recommend, recommend_timeout
+
+REPO = "octo/demo"
+NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+def _workflow(directory: Path, name: str, cron: str | None, extra: str = "") -> None:
+    trigger = f"  schedule:\n    - cron: '{cron}'\n" if cron else "  push:\n"
+    (directory / f"{name}.yml").write_text(
+        f"name: {name}\non:\n{trigger}jobs:\n  main:\n    runs-on: ubuntu-latest\n{extra}    steps: [{{run: make}}]\n",
+        encoding="utf-8",
+    )
+
+
+class History:
+    """Builds runs the way GitHub reports them, with a fixed random stream."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.runs: list[RunRecord] = []
+
+    def add(self, name: str, created: datetime, event: str, failed: bool, minutes: float = 5.0, repo: str = REPO) -> None:
+        self.runs.append(RunRecord(
+            id=len(self.runs) + 1, repository=repo, name=name, created_at=created, run_started_at=created,
+            updated_at=created + timedelta(minutes=minutes), path=f".github/workflows/{name}.yml", event=event,
+            head_branch="main", status="completed", conclusion="failure" if failed else "success"))
+
+    def scheduled(self, name: str, cron: str, days: int, delay_min: float, drop: float, fail: float, end: datetime = NOW, minutes: float = 5.0) -> None:
+        for tick in Cron.parse(cron).ticks(end - timedelta(days=days), end):
+            if self.rng.random() >= drop:
+                created = tick + timedelta(minutes=float(self.rng.exponential(delay_min)))
+                self.add(name, created, "schedule", bool(self.rng.random() < fail), minutes)
+
+    def pushes(self, name: str, days: int, per_hour: int, fail_by_hour: dict[int, float], end: datetime = NOW) -> None:
+        for hour in range(days * 24):
+            for _ in range(per_hour):
+                at = end - timedelta(days=days) + timedelta(hours=hour, minutes=float(self.rng.uniform(0, 60)))
+                self.add(name, at, "push", bool(self.rng.random() < fail_by_hour.get(at.hour, 0.05)))
+
+
+@pytest.fixture
+def learned(tmp_path: Path) -> tuple[list[RunRecord], Path]:
+    """Hours 5-7 fail half the time; :00 is late and drops ticks while :17 is prompt."""
+    _workflow(tmp_path, "nightly", "0 6 * * *")
+    _workflow(tmp_path, "lint", "17 * * * *", "    timeout-minutes: 10\n")
+    _workflow(tmp_path, "ci", None)
+    (tmp_path / "broken.yml").write_text("on: [push\n", encoding="utf-8")
+    history = History(1)
+    bad_hours = {5: 0.5, 6: 0.5, 7: 0.5}
+    history.scheduled("nightly", "0 6 * * *", 60, delay_min=20, drop=0.2, fail=0.5)
+    history.scheduled("lint", "17 * * * *", 60, delay_min=1, drop=0.0, fail=0.05)
+    history.scheduled("hourly", "0 * * * *", 60, delay_min=20, drop=0.2, fail=0.05)
+    history.pushes("ci", 60, 1, bad_hours)
+    return history.runs, tmp_path
+
+
+def test_moves_off_the_failing_hour_and_the_top_of_the_hour(learned: tuple[list[RunRecord], Path]) -> None:
+    runs, directory = learned
+    result = recommend(runs, directory, REPO, NOW)
+    nightly = next(r for r in result["recommendations"] if r["workflow"] == "nightly")
+    moved = Cron.parse(nightly["recommended_schedule"])
+    assert nightly["change"] and nightly["current_schedule"] == ["0 6 * * *"]
+    assert moved.hours[0] not in (4, 5, 6, 7, 8) and moved.minutes[0] % 5 != 0
+    assert frequency_signature(moved) == frequency_signature(Cron.parse("0 6 * * *"))
+    assert nightly["predicted_success_rate"] > 0.8
+    assert 0.5 < nightly["confidence"] <= 1.0
+    reasons = "\n".join(nightly["reasoning"])
+    assert "Hour 6 UTC" not in nightly["reasoning"][1] and "success rate (n=" in reasons
+    assert "at :00" in reasons and "Off the top of the hour" in reasons
+    assert nightly["recommended_human"].endswith("(UTC)") and nightly["current_human"] == ["At 06:00 AM (UTC)"]
+
+
+def test_result_is_json_and_carries_chart_data_and_file_errors(learned: tuple[list[RunRecord], Path]) -> None:
+    runs, directory = learned
+    result = json.loads(json.dumps(recommend(runs, directory, REPO, NOW)))
+    assert len(result["hourly_success"]) == 24 and len(result["minute_delays"]) == 60 and len(result["busy_hours"]) == 24
+    assert result["minute_delays"][0]["median_delay_seconds"] > result["minute_delays"][17]["median_delay_seconds"]
+    assert result["errors"] == [{"path": ".github/workflows/broken.yml", "message": result["errors"][0]["message"]}]
+    assert [u["workflow"] for u in result["unscheduled"]] == ["ci"]
+    assert {r["workflow"] for r in result["recommendations"]} == {"nightly", "lint"}
+
+
+def test_keep_when_no_slot_saves_enough(learned: tuple[list[RunRecord], Path]) -> None:
+    runs, directory = learned
+    result = recommend(runs, directory, REPO, NOW, Weights(min_improvement=10.0))
+    for rec in result["recommendations"]:
+        assert not rec["change"] and rec["recommended_schedule"] == rec["current_schedule"][0]
+        assert rec["reasoning"][0].startswith("Keep ")
+
+
+def test_weights_change_the_decision(learned: tuple[list[RunRecord], Path]) -> None:
+    runs, directory = learned
+    only_failures = Weights(drop=0, delay=0, duration=0, overlap=0, round_minute=0)
+    rec = next(r for r in recommend(runs, directory, REPO, NOW, only_failures)["recommendations"] if r["workflow"] == "nightly")
+    assert Cron.parse(rec["recommended_schedule"]).hours[0] not in (5, 6, 7)
+
+
+def test_cold_start_hashes_the_minute_keeps_the_hour_and_says_so(tmp_path: Path) -> None:
+    _workflow(tmp_path, "nightly", "0 6 * * 1-5")
+    _workflow(tmp_path, "other", "30 6 * * 1-5")
+    first = recommend([], tmp_path, REPO, NOW)
+    again = recommend([], tmp_path, REPO, NOW)
+    assert first["cold_start"] and first["recommendations"] == again["recommendations"]
+    minutes = set()
+    for rec in first["recommendations"]:
+        cron = Cron.parse(rec["recommended_schedule"])
+        assert cron.hours == (6,) and cron.weekdays == (1, 2, 3, 4, 5) and cron.minutes[0] % 5 != 0
+        assert rec["confidence"] < 0.5 and "low confidence" in rec["reasoning"][1]
+        minutes.add(cron.minutes[0])
+    assert len(minutes) == 2  # different paths, different minutes
+
+
+def test_cold_start_leaves_an_already_odd_minute_alone(tmp_path: Path) -> None:
+    _workflow(tmp_path, "odd", "23 4 * * *")
+    rec = recommend([], tmp_path, REPO, NOW)["recommendations"][0]
+    assert not rec["change"] and rec["recommended_schedule"] == "23 4 * * *"
+
+
+def test_conflicts_report_overlap_and_shared_concurrency(tmp_path: Path) -> None:
+    group = "    concurrency: deploy\n"
+    _workflow(tmp_path, "a", "0 3 * * *", group)
+    _workflow(tmp_path, "b", "0 3 * * *", group)
+    _workflow(tmp_path, "c", "0 15 * * *", group)
+    history = History(2)
+    for name in "abc":
+        history.scheduled(name, {"a": "0 3 * * *", "b": "0 3 * * *", "c": "0 15 * * *"}[name], 10, 1, 0, 0, minutes=60)
+    result = recommend(history.runs, tmp_path, REPO, NOW)
+    assert len(result["conflicts"]) == 1
+    conflict = result["conflicts"][0]
+    assert conflict["paths"] == [".github/workflows/a.yml", ".github/workflows/b.yml"]
+    assert conflict["shared_concurrency_group"] and 40 < conflict["minutes_per_day"] <= 60
+
+
+def test_liveness_warns_about_stale_schedules_drops_and_inactivity(tmp_path: Path) -> None:
+    _workflow(tmp_path, "nightly", "10 0 * * *")
+    history = History(3)
+    history.scheduled("nightly", "10 0 * * *", 40, delay_min=3, drop=0.3, fail=0.0, end=NOW - timedelta(days=10))
+    history.add("ci", NOW - timedelta(days=55), "push", False)
+    rec = recommend(history.runs, tmp_path, REPO, NOW)["recommendations"][0]
+    live = rec["liveness"]
+    assert live["dropped_ticks"] > 0 and live["drop_rate"] == pytest.approx(live["dropped_ticks"] / live["ticks_observed"], abs=1e-3)
+    assert 0 < live["delay_seconds"]["median"] < 600
+    text = "\n".join(live["warnings"])
+    assert re.search(r"Last scheduled run was 1[01] days ago, but the cron fires at least every 24 hours", text)
+    assert "60 days" in text and "had no run" in text
+    assert any(line.startswith("Warning: Last scheduled run") for line in rec["reasoning"])
+
+
+def test_timeout_from_p99_of_successes_with_margin_rounded_up() -> None:
+    out = recommend_timeout([600.0] * 50, {"build": None, "test": 5.0})
+    assert out["recommended_minutes"] == 15  # 10 min p99 + 25% = 12.5, rounded up to 15
+    assert out["jobs_without_timeout"] == ["build"]
+    assert any("below the p99" in w for w in out["warnings"]) and any("360" in w for w in out["warnings"])
+    assert recommend_timeout([600.0] * 3, {})["recommended_minutes"] is None
+
+
+class FakePredictor:
+    """Stands in for the learning stage's predictor (same method names and shapes)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.contexts: list[RunContext] = []
+
+    def predict_runs(self, contexts: Sequence[RunContext]) -> list[Prediction]:
+        if self.fail:
+            raise RuntimeError("model not fitted")
+        self.contexts.extend(contexts)
+        return [Prediction(duration_p50_seconds=1200.0, duration_p90_seconds=1800.0, success_probability=0.9) for _ in contexts]
+
+    def describe(self, workflow_key: str) -> dict[str, Any]:
+        return {"resource_impact": "medium"}
+
+
+def test_predictor_supplies_duration_level_and_resource_impact(learned: tuple[list[RunRecord], Path]) -> None:
+    runs, directory = learned
+    predictor = FakePredictor()
+    rec = next(r for r in recommend(runs, directory, REPO, NOW, predictor=predictor)["recommendations"] if r["workflow"] == "nightly")
+    assert rec["resource_impact"] == "medium" and 900 < rec["expected_duration_seconds"] < 1600
+    assert {c.workflow_key for c in predictor.contexts} >= {f"{REPO}:.github/workflows/nightly.yml"}
+    broken = recommend(runs, directory, REPO, NOW, predictor=FakePredictor(fail=True))["recommendations"][0]
+    assert "learning model failed" in broken["duration_source"] and broken["expected_duration_seconds"] < 900
+
+
+def test_repository_must_be_named_when_history_holds_several(tmp_path: Path) -> None:
+    history = History(4)
+    history.add("ci", NOW - timedelta(days=1), "push", False)
+    history.add("ci", NOW - timedelta(days=1), "push", False, repo="octo/other")
+    with pytest.raises(UsageError, match="--repository"):
+        recommend(history.runs, tmp_path, None, NOW)
+
+
+def test_weights_are_validated_by_name() -> None:
+    with pytest.raises(ValidationError, match="weights"):
+        Weights.from_mapping({"failure": 1, "speed": 2})
+    with pytest.raises(ValidationError, match="weights.delay"):
+        Weights.from_mapping({"delay": -1})
+    assert Weights.from_mapping({"overlap": 0.5}).overlap == 0.5
