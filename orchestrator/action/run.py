@@ -17,13 +17,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..errors import OrchestratorError
 from ..report.summary import SummaryContext, build_summary, crons_of, liveness_warnings
 from .commands import Log
 from .outputs import MAX_OUTPUT_BYTES, fit_summary
 from .settings import Settings
 
-__all__ = ["ActionFailed", "ActionResult", "run"]
+__all__ = ["ActionResult", "run", "write_report"]
 
 REPORT_DIR = "workflow-orchestrator-report"
 #: Below this predicted success rate a workflow is annotated as failing often.
@@ -32,10 +31,6 @@ FAILING_OFTEN = 0.75
 NOTICE_CONFIDENCE = 0.8
 #: API errors that are the user's to fix or that make any answer wrong: the run fails on them.
 _FATAL_ERRORS = frozenset({"UsageError", "ValidationError", "StoreError", "CorruptStoreFile", "StoreVersionError", "SourceError"})
-
-
-class ActionFailed(OrchestratorError):
-    """A step of the run failed in a way that makes its result wrong; the action exits 1."""
 
 
 @dataclass
@@ -59,59 +54,42 @@ def open_api(settings: Settings) -> Any:
                                              environ={"GITHUB_TOKEN": settings.token})
 
 
-def _since(settings: Settings, now: datetime) -> datetime | None:
-    return None if settings.lookback_days == 0 else now - timedelta(days=settings.lookback_days)
+@dataclass
+class _Findings:
+    """What went wrong so far: ``failures`` fail the step, ``problems`` are only reported."""
 
+    failures: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
-def _check(response: Any, step: str, failures: list[str]) -> Any:
-    """Return ``response.data``; record the message as a failure when the error is fatal."""
-    if response.success:
-        return response.data
-    if response.error in _FATAL_ERRORS:
-        failures.append(f"{step}: {response.message}")
-    return None
+    def data(self, response: Any, step: str) -> Any:
+        """``response.data`` when it succeeded; otherwise file its message by how serious it is."""
+        if response.success:
+            return response.data
+        (self.failures if response.error in _FATAL_ERRORS else self.problems).append(f"{step}: {response.message}")
+        return None
 
 
 # ----- the run ------------------------------------------------------------------------------
 def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = None) -> ActionResult:
     """Run the action's mode and gather everything to write; annotations go to ``log`` as found."""
     api = api or open_api(settings)
-    now = now or datetime.now(timezone.utc)
-    failures: list[str] = []
-    problems: list[str] = []
-    sync_data: dict[str, Any] | None = None
+    found = _Findings()
+    sync_data = _sync(settings, api, log, found, now or datetime.now(timezone.utc)) if settings.mode != "report" else None
     recommend_data: dict[str, Any] = {}
     accuracy_data: dict[str, Any] | None = None
-
-    if settings.mode in ("recommend", "sync"):
-        with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
-            response = api.sync(settings.repository, max_requests=settings.max_requests, since=_since(settings, now))
-            log.info(response.message)
-            sync_data = _check(response, "sync", failures)
-            if sync_data is not None and not sync_data.get("complete", True):
-                log.annotate("warning", "The sync stopped early (request budget or rate limit); the next run resumes. "
-                             "Recommendations use the history stored so far.", title="Partial sync")
-    if settings.mode in ("recommend", "report") and not failures:
+    if settings.mode != "sync" and not found.failures:
         with log.group("Learn and recommend"):
             response = api.recommend(settings.workflows_dir, repo=settings.repository, workflows=list(settings.workflows) or None)
             log.info(response.message)
-            recommend_data = _check(response, "recommend", failures) or {}
-            if not response.success and response.error not in _FATAL_ERRORS:
-                problems.append(response.message)
+            recommend_data = found.data(response, "recommend") or {}
             accuracy = api.get_accuracy_metrics()
             log.info(accuracy.message)
             accuracy_data = accuracy.data if accuracy.success else None
 
     recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
-    annotate(log, recommendations, settings.min_confidence)
     disabled = disabled_workflows(sync_data)
-    for workflow in disabled:
-        log.annotate("warning", f"{workflow['name']} is {workflow['state']}: GitHub does not run its schedule until it is "
-                     "enabled again (Actions tab → the workflow → Enable workflow).",
-                     title=f"{workflow['name']} is disabled", file=workflow.get("path"))
-    for error in recommend_data.get("errors") or []:
-        log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
-        problems.append(f"{error.get('path')}: {error.get('message')}")
+    annotate(log, recommendations, settings.min_confidence)
+    annotate_workflows(log, disabled, recommend_data.get("errors") or [], found)
     context = SummaryContext(
         repository=settings.repository,
         mode=settings.mode,
@@ -126,18 +104,43 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         success_by_hour=series(recommend_data.get("hourly_success"), "hour", 24, "success_rate", "runs"),
         delay_by_minute=series(recommend_data.get("minute_delays"), "minute", 60, "median_delay_seconds", "ticks"),
         accuracy=accuracy_rows(accuracy_data),
-        problems=problems + failures,
+        problems=found.problems + found.failures,
         report_path=f"{REPORT_DIR}/report.json",
     )
     report = {"repository": settings.repository, "mode": settings.mode, "sync": sync_data,
-              "recommend": recommend_data, "accuracy": accuracy_data, "failures": failures}
+              "recommend": recommend_data, "accuracy": accuracy_data, "failures": found.failures}
     return ActionResult(
         outputs=step_outputs(recommendations, sync_data, accuracy_data, context.report_path),
         summary_sections=build_summary(context),
         report=report,
         report_path=context.report_path,
-        failures=failures,
+        failures=found.failures,
     )
+
+
+def _sync(settings: Settings, api: Any, log: Log, found: _Findings, now: datetime) -> dict[str, Any] | None:
+    """Bring the data branch up to date; a budget or rate-limit stop is a warning, not a failure."""
+    with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
+        since = None if settings.lookback_days == 0 else now - timedelta(days=settings.lookback_days)
+        response = api.sync(settings.repository, max_requests=settings.max_requests, since=since)
+        log.info(response.message)
+        data = found.data(response, "sync")
+        if data is not None and not data.get("complete", True):
+            log.annotate("warning", "The sync stopped early (request budget or rate limit); the next run resumes. "
+                         "Recommendations use the history stored so far.", title="Partial sync")
+        return data
+
+
+def annotate_workflows(log: Log, disabled: Sequence[Mapping[str, Any]], file_errors: Sequence[Mapping[str, Any]],
+                       found: _Findings) -> None:
+    """Warnings on workflow files GitHub has disabled and on files the recommender could not read."""
+    for workflow in disabled:
+        log.annotate("warning", f"{workflow['name']} is {workflow['state']}: GitHub does not run its schedule until it is "
+                     "enabled again (Actions tab → the workflow → Enable workflow).",
+                     title=f"{workflow['name']} is disabled", file=workflow.get("path"))
+    for error in file_errors:
+        log.annotate("warning", str(error.get("message")), title="Workflow file skipped", file=error.get("path"))
+        found.problems.append(f"{error.get('path')}: {error.get('message')}")
 
 
 def disabled_workflows(sync: Mapping[str, Any] | None) -> list[dict[str, Any]]:
