@@ -37,8 +37,8 @@ def _bounds(text: str) -> tuple[datetime, datetime]:
     return value, value + timedelta(seconds=1) - timedelta(microseconds=1)
 
 
-def created_predicate(expr: str) -> Callable[[datetime], bool]:
-    """Compile a ``created`` filter into a test on a run's creation time."""
+def created_bounds(expr: str) -> tuple[datetime | None, datetime | None]:
+    """The inclusive ``(first, last)`` creation instants a ``created`` filter admits (``None``: open)."""
     expr = expr.strip()
     lo: datetime | None = None
     hi: datetime | None = None
@@ -58,17 +58,16 @@ def created_predicate(expr: str) -> Callable[[datetime], bool]:
         hi = _bounds(expr[1:])[0] - timedelta(microseconds=1)
     else:
         lo, hi = _bounds(expr)
-    return lambda t: (lo is None or t >= lo) and (hi is None or t <= hi)
+    return lo, hi
 
 
-def run_filter(params: Mapping[str, str]) -> Callable[[Mapping[str, Any], datetime], bool]:
-    """A predicate over (run JSON, created time) for the listing's query parameters."""
-    created = created_predicate(params["created"]) if "created" in params else None
+def run_filter(params: Mapping[str, str]) -> Callable[[Mapping[str, Any]], bool] | None:
+    """A predicate over run JSON for the filters other than ``created`` (``None``: there are none)."""
     status = params.get("status")
+    if not any(name in params for name in FILTERS if name != "created"):
+        return None
 
-    def keep(run: Mapping[str, Any], created_at: datetime) -> bool:
-        if created is not None and not created(created_at):
-            return False
+    def keep(run: Mapping[str, Any]) -> bool:
         if status is not None:
             if status in STATUSES:
                 if run["status"] != status:

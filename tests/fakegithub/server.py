@@ -7,6 +7,7 @@ threaded server gives every request an atomic view, like a single GitHub replica
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 import json
 import random
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import shapes
 from .git import GitDB, GitError
-from .query import FILTERS, BadQuery, run_filter
+from .query import FILTERS, BadQuery, created_bounds, run_filter
 
 DOCS = "https://docs.github.com/rest"
 LISTING_CAP = 1000
@@ -55,6 +56,15 @@ class _Repo:
     latest: dict[int, dict[str, Any]] = field(default_factory=dict)
     created: dict[int, datetime] = field(default_factory=dict)
     git: GitDB = field(default_factory=GitDB)
+    _order: list[tuple[float, int]] | None = None
+    #: The ``minimal-repository`` object every run embeds, built once (100k runs share it).
+    minimal: dict[str, Any] | None = None
+
+    def ordered(self) -> list[tuple[float, int]]:
+        """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
+        if self._order is None:
+            self._order = sorted((-self.created[i].timestamp(), -i) for i in self.latest)
+        return self._order
 
 
 @dataclass
@@ -79,8 +89,11 @@ class _Reply(Exception):
 class FakeGitHub:
     """A fake GitHub REST API for one or more repositories (see the package docstring)."""
 
-    def __init__(self, repo: str = "octo/demo", default_branch: str = "main", token: str | None = None, prefix: str = "") -> None:
+    def __init__(self, repo: str = "octo/demo", default_branch: str = "main", token: str | None = None, prefix: str = "",
+                 record_bodies: bool = True) -> None:
         self.token = token
+        #: Keep request and response bodies in the log (benchmarks of 100k runs turn it off).
+        self.record_bodies = record_bodies
         self.prefix = prefix.rstrip("/")
         self._lock = threading.RLock()
         self._repos: dict[str, _Repo] = {}
@@ -148,6 +161,7 @@ class FakeGitHub:
                 if current is None or current["run_attempt"] <= body["run_attempt"]:
                     target.latest[body["id"]] = body
                     target.created[body["id"]] = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+                    target._order = None
                 count += 1
         return count
 
@@ -164,6 +178,7 @@ class FakeGitHub:
             target = self._repo(repo)
             target.latest.pop(run_id, None)
             target.created.pop(run_id, None)
+            target._order = None
             for key in [k for k in target.attempts if k[0] == run_id]:
                 del target.attempts[key]
 
@@ -248,7 +263,7 @@ class FakeGitHub:
         """The latest attempt of every run, newest first."""
         with self._lock:
             target = self._repo(repo)
-            return [target.latest[i] for i in sorted(target.latest, key=lambda i: (target.created[i], i), reverse=True)]
+            return [target.latest[-i] for _t, i in target.ordered()]
 
     # ----- request handling -------------------------------------------------------------------
     def _repo(self, name: str | None) -> _Repo:
@@ -259,7 +274,9 @@ class FakeGitHub:
 
     def _run_json(self, repo: _Repo, seed: Mapping[str, Any]) -> dict[str, Any]:
         base = self._public_base()
-        return shapes.workflow_run(base, shapes.repository(base, repo.full_name, repo.repo_id, repo.default_branch, False), seed)
+        if repo.minimal is None or repo.minimal["url"] != f"{base}/repos/{repo.full_name}":
+            repo.minimal = shapes.repository(base, repo.full_name, repo.repo_id, repo.default_branch, False)
+        return shapes.workflow_run(base, repo.minimal, seed)
 
     def _public_base(self) -> str:
         return self.base_url if self._httpd is not None else f"http://127.0.0.1{self.prefix}"
@@ -342,6 +359,8 @@ class FakeGitHub:
 
     def _record(self, method: str, path: str, query: dict[str, str], headers: Mapping[str, str], body: bytes,
                 status: int | None, out_headers: dict[str, str], out_body: bytes, fault: str | None) -> None:
+        if not self.record_bodies:
+            body, out_body = b"", b""
         with self._lock:
             self._log.append(Exchange(method, path, query, dict(headers), body, status, out_headers, out_body, fault))
 
@@ -370,9 +389,16 @@ class FakeGitHub:
 
     def _list_runs(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
         """GET /repos/{owner}/{repo}/actions/runs — newest first; filtered listings stop at 1,000."""
+        ordered = repo.ordered()
+        if "created" in query:
+            lo, hi = created_bounds(query["created"])
+            start = 0 if hi is None else bisect.bisect_left(ordered, (-hi.timestamp(), -(2**63)))
+            end = len(ordered) if lo is None else bisect.bisect_right(ordered, (-lo.timestamp(), 2**63))
+            ordered = ordered[start:end]
         keep = run_filter(query)
-        ordered = sorted(repo.latest, key=lambda i: (repo.created[i], i), reverse=True)
-        items = [repo.latest[i] for i in ordered if keep(repo.latest[i], repo.created[i])]
+        items = [repo.latest[-i] for _t, i in ordered]
+        if keep is not None:
+            items = [run for run in items if keep(run)]
         filtered = any(name in query for name in FILTERS)
         reachable = items[:LISTING_CAP] if filtered else items
         page, links = self._paginate(reachable, len(reachable), query, match.group(0))

@@ -7,6 +7,7 @@ to other hosts, can follow whatever it is handed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -29,8 +30,9 @@ def node_id(kind: str, key: object) -> str:
     return f"{kind}_" + hashlib.sha1(f"{kind}:{key}".encode()).hexdigest()[:16]
 
 
+@functools.lru_cache(maxsize=256)
 def user(base: str, login: str) -> dict[str, Any]:
-    """A ``simple-user``."""
+    """A ``simple-user`` (cached and shared: callers never mutate it)."""
     uid = int(hashlib.sha1(login.encode()).hexdigest()[:8], 16)
     u = f"{base}/users/{login}"
     return {
