@@ -165,6 +165,8 @@ def test_report_files_and_trimmed_summary(tmp_path: Path) -> None:
     assert report["sync"]["runs_added"] == 40 and len(report["recommend"]["recommendations"]) == 3
     assert (tmp_path / "workflow-orchestrator-report" / "summary.md").read_text().startswith("## Workflow Orchestrator")
     assert summary.startswith("## Workflow Orchestrator — octo/repo")
+    for path in (tmp_path / "workflow-orchestrator-report").iterdir():  # removable by the runner's own user
+        assert path.stat().st_mode & 0o777 == 0o666
 
 
 def test_outputs_stay_small_for_thousands_of_workflows(tmp_path: Path) -> None:

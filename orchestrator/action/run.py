@@ -249,10 +249,19 @@ def _bounded_json(value: list[Any] | dict[str, Any]) -> str:
 
 # ----- writing the report ---------------------------------------------------------------------
 def write_report(workspace: Path, result: ActionResult) -> str:
-    """Write the JSON report and the untrimmed summary under the workspace; return the summary text."""
+    """Write the JSON report and the untrimmed summary under the workspace; return the summary text.
+
+    The container runs as root, and the runner's later steps (and a self-hosted runner's next
+    checkout) run as its own user: the files are made writable by everyone so they can be removed.
+    """
     directory = workspace / REPORT_DIR
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "report.json").write_text(json.dumps(result.report, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
-    full = "\n\n".join(result.summary_sections) + "\n"
-    (directory / "summary.md").write_text(full, encoding="utf-8")
+    directory.chmod(0o777)
+    files = {
+        "report.json": json.dumps(result.report, indent=2, sort_keys=True, default=str) + "\n",
+        "summary.md": "\n\n".join(result.summary_sections) + "\n",
+    }
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+        (directory / name).chmod(0o666)
     return fit_summary(result.summary_sections, note=f"The full summary is {REPORT_DIR}/summary.md in the workspace.")
