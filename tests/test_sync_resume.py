@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from orchestrator.errors import SourceError, StoreError
 from orchestrator.source.sync import sync
 from orchestrator.store import HistoryStore
 from orchestrator.store.branch import BranchBackend
@@ -105,3 +106,21 @@ def test_faults_on_five_percent_of_requests_still_converge_with_nothing_lost(fak
     assert len(stored) == len(set(stored))
     assert len(results) > 2
     assert any(e.fault for e in fake_github.requests)
+
+
+def test_a_refusal_midway_saves_what_was_listed_then_reports_it(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(500, NOW - timedelta(days=2), spacing=timedelta(minutes=5)))
+    fake_github.inject_faults(error_rate=1.0, statuses=(422,), after=3)  # workflows + two pages, then refusals
+    with pytest.raises(SourceError, match="422"):
+        sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None)
+    assert len(keys(HistoryStore.local(tmp_path))) == 200
+    fake_github.clear_faults()
+    assert sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None)["complete"]
+    assert len(keys(HistoryStore.local(tmp_path))) == 500
+
+
+def test_a_damaged_cursor_is_reported_with_the_way_out(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    store = HistoryStore.local(tmp_path)
+    store.commit(state_update=lambda s: {**s, "sync": {REPO: {"synced_through": "2025-01-01T00:00:00Z", "pending": [["x"]]}}})
+    with pytest.raises(StoreError, match="remove its entry"):
+        sync(HistoryStore.local(tmp_path), REPO, make_client())

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from ..errors import UsageError, ValidationError
+from ..errors import SourceError, StoreError, UsageError, ValidationError
 from ..model import RunRecord, format_time, parse_time
 from ..store.history import HistoryStore, MergeResult
 from .github import PER_PAGE, GitHubClient, Response, SyncInterrupted
@@ -101,7 +101,9 @@ class _Sync:
     def __init__(self, store: HistoryStore, repo: str, client: GitHubClient, since: datetime | None, overlap: timedelta) -> None:
         self.store, self.repo, self.client, self.since, self.overlap = store, repo, client, since, overlap
         self.seen = _Collected()
-        self.stopped: SyncInterrupted | None = None
+        #: Why listing stopped early: a :class:`SyncInterrupted` (resume later) or another
+        #: :class:`SourceError` (raised once what was fetched is saved).
+        self.stopped: SourceError | None = None
         self.warnings: list[str] = []
 
     # ----- the whole sync ---------------------------------------------------------------------
@@ -110,7 +112,7 @@ class _Sync:
         base = self.store.state().get("sync", {}).get(self.repo, {})
         store_requests = self.client.requests - start
         self.client.set_budget(max_requests)
-        prev = _Progress.load(base)
+        prev = _Progress.load(base, self.repo)
         progress = prev.copy()
         listed = False
         workflows = base.get("workflows", [])
@@ -138,7 +140,7 @@ class _Sync:
             "runs_seen": len(self.seen.runs),
             "runs_skipped": self.seen.skipped,
             "complete": listed and not progress.pending,
-            "stopped": self.stopped.reason if self.stopped else None,
+            "stopped": getattr(self.stopped, "reason", "error") if self.stopped else None,
             "message": str(self.stopped) if self.stopped else None,
             "requests": self.client.requests - start,
             "listing_requests": listing_requests,
@@ -152,6 +154,8 @@ class _Sync:
         }
         if jobs:
             out["jobs"] = self.seen.jobs
+        if self.stopped is not None and not isinstance(self.stopped, SyncInterrupted):
+            raise self.stopped
         return out
 
     def _save(self, base: Mapping[str, Any], prev: "_Progress", progress: "_Progress", workflows: list[dict[str, Any]], etags: dict[str, Any]) -> MergeResult:
@@ -173,7 +177,7 @@ class _Sync:
             if current == dict(base):
                 repos[self.repo] = mine
             else:
-                repos[self.repo] = {**mine, **_Progress.load(current).union(progress, self.seen.closed).to_json()}
+                repos[self.repo] = {**mine, **_Progress.load(current, self.repo).union(progress, self.seen.closed).to_json()}
             return state
 
         return self.store.commit(runs=list(self.seen.runs.values()), state_update=update,
@@ -204,8 +208,8 @@ class _Sync:
         sync of a day and can be answered 304 when nothing changed. While older windows are
         pending, the top window gets at most half of the remaining budget, so a backfill always
         advances however busy the repository is. What any listing covered is taken out of the
-        pending windows. Never raises :class:`SyncInterrupted`: an interruption is recorded in
-        ``self.stopped`` and the unlisted rest in the returned progress.
+        pending windows. Never raises :class:`SourceError`: it is recorded in ``self.stopped`` and
+        the unlisted rest in the returned progress, so what was fetched is saved either way.
         """
         progress = prev.copy()
         first_sync = prev.synced_through is None
@@ -233,10 +237,13 @@ class _Sync:
             seen = _WindowProgress()
             try:
                 rest = self._list_window(window, seen, etags if window is top else None, prev, top_pages if window is top else None)
-            except SyncInterrupted as exc:
+            except SourceError as exc:
+                # Interrupted (budget, rate limit, outage) or refused: keep what was listed, and
+                # the rest of this window as pending. The top window, if not begun, is not pending:
+                # the unchanged cursor brings it back.
                 self.stopped = exc
-                rest = Window(window.lo, seen.oldest) if seen.oldest else window
-                seen.deferred = bool(seen.pages) or window is not top
+                rest = Window(window.lo, seen.oldest) if seen.oldest else (window if window is not top or seen.pages else None)
+                seen.deferred = True
                 seen.covered = Window(seen.oldest + ONE_SECOND, window.hi) if seen.oldest else None
             if window is top and seen.pages:
                 progress.synced_through = seen.server_time
@@ -328,7 +335,10 @@ class _Sync:
         return False
 
     def _refresh_open(self, prev: "_Progress", progress: "_Progress") -> None:
-        """``GET /repos/{owner}/{repo}/actions/runs/{run_id}`` for open runs the listing no longer covers."""
+        """``GET /repos/{owner}/{repo}/actions/runs/{run_id}`` for open runs the listing no longer covers.
+
+        A deleted run (404) is no longer open; any other answer leaves it open for the next sync.
+        """
         lower = _day_start(prev.synced_through - self.overlap) if prev.synced_through else None
         stale = sorted(
             ((rid, created) for rid, created in progress.open.items()
@@ -341,8 +351,6 @@ class _Sync:
                 self.seen.closed.add(rid)
             elif response.status == 200:
                 self.seen.add(response.data, self.repo)
-            else:
-                raise self.client.error(response, "GET", f"/repos/{self.repo}/actions/runs/{rid}")
             progress.open = {k: v for k, v in {**progress.open, **self.seen.opened}.items() if k not in self.seen.closed}
 
     def _fetch_jobs(self) -> None:
@@ -399,13 +407,18 @@ class _Progress:
     open: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, data: Mapping[str, Any]) -> "_Progress":
-        return cls(
-            synced_through=parse_time(data.get("synced_through"), "synced_through"),
-            floor=parse_time(data.get("floor"), "floor"),
-            pending=normalise(Window.from_json(w) for w in data.get("pending", [])),
-            open={str(k): str(v) for k, v in dict(data.get("open", {})).items()},
-        )
+    def load(cls, data: Mapping[str, Any], repo: str = "") -> "_Progress":
+        """Read a stored cursor; a damaged one is reported with the way out, never guessed at."""
+        try:
+            return cls(
+                synced_through=parse_time(data.get("synced_through"), "synced_through"),
+                floor=parse_time(data.get("floor"), "floor"),
+                pending=normalise(Window.from_json(w) for w in data.get("pending", [])),
+                open={str(k): str(v) for k, v in dict(data.get("open", {})).items()},
+            )
+        except (ValidationError, ValueError, TypeError, AttributeError) as exc:
+            raise StoreError(f"state.json: the sync cursor of {repo or 'a repository'} is damaged ({exc}); "
+                             "remove its entry under \"sync\" to list its history again (runs already stored are kept)") from None
 
     def copy(self) -> "_Progress":
         return _Progress(self.synced_through, self.floor, list(self.pending), dict(self.open))

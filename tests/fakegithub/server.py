@@ -76,6 +76,7 @@ class _Faults:
     slow_seconds: float = 0.0
     statuses: tuple[int, ...] = (500, 502, 503)
     methods: frozenset[str] | None = None
+    spared: int = 0
 
 
 class _Reply(Exception):
@@ -209,12 +210,14 @@ class FakeGitHub:
         statuses: tuple[int, ...] = (500, 502, 503),
         methods: Iterable[str] | None = None,
         seed: int = 0,
+        after: int = 0,
     ) -> None:
-        """Fail a share of requests: 5xx (``error_rate``), connection reset before (``reset_rate``)
-        or after the change is applied (``reset_after_rate``), or a delay (``slow_*``). Seeded."""
+        """Fail a share of requests: an error status (``error_rate``, one of ``statuses``), a
+        connection reset before (``reset_rate``) or after the change is applied
+        (``reset_after_rate``), or a delay (``slow_*``). Seeded; the next ``after`` requests are spared."""
         with self._lock:
             self._faults = _Faults(error_rate, reset_rate, reset_after_rate, slow_rate, slow_seconds, statuses,
-                                   frozenset(m.upper() for m in methods) if methods else None)
+                                   frozenset(m.upper() for m in methods) if methods else None, after)
             self._rng = random.Random(seed)
 
     def clear_faults(self) -> None:
@@ -284,6 +287,9 @@ class FakeGitHub:
     def _fault(self, method: str) -> str | None:
         f = self._faults
         if f.methods is not None and method not in f.methods:
+            return None
+        if f.spared > 0:
+            f.spared -= 1
             return None
         roll = self._rng.random()
         for name, rate in (("reset", f.reset_rate), ("error", f.error_rate), ("reset_after", f.reset_after_rate), ("slow", f.slow_rate)):
