@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pytest
 
-from orchestrator.learn.delay import ScheduleDelayModel, TickObservation, match_ticks
+from orchestrator.learn.delay import ScheduleDelayModel, TickObservation, block_resample, match_ticks
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -91,9 +91,20 @@ def test_no_data_means_no_effect_and_predicting_unfitted_fails() -> None:
     assert delay.tolist() == [0.0, 0.0] and drop.tolist() == [0.0, 0.0]
 
 
-def test_resampling_refits_on_the_same_kind_of_data() -> None:
+def test_resampling_draws_whole_weeks() -> None:
     rng = np.random.default_rng(13)
-    model = ScheduleDelayModel().fit(_observations(rng, 0, 600, 0.1, 200))
+    obs = [TickObservation("o/r:x", T0 + timedelta(days=d), float(rng.exponential(600))) for d in range(7 * 30)]
+    model = ScheduleDelayModel().fit(obs)
     clone = model.resampled(np.random.default_rng(1))
-    assert clone.n_ticks_ == model.n_ticks_
-    assert clone.predict([0], [5])[0][0] == pytest.approx(model.predict([0], [5])[0][0], rel=0.3)
+    assert clone.n_ticks_ == pytest.approx(model.n_ticks_, rel=0.25)
+    assert clone.predict([0], [0])[0][0] == pytest.approx(model.predict([0], [0])[0][0], rel=0.3)
+
+
+def test_block_resample_keeps_blocks_together() -> None:
+    blocks = np.array([4, 4, 9, 9, 9, 2])
+    for seed in range(5):
+        pick = block_resample(blocks, np.random.default_rng(seed))
+        counts = np.bincount(pick, minlength=6)
+        assert counts[0] == counts[1] and counts[2] == counts[3] == counts[4]
+        assert len(pick) == counts[0] * 2 + counts[2] * 3 + counts[5]
+    assert block_resample(np.array([], dtype=int), np.random.default_rng(0)).size == 0

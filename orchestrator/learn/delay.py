@@ -34,7 +34,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["TickObservation", "match_ticks", "ScheduleDelayModel", "minute_class"]
+__all__ = ["TickObservation", "match_ticks", "ScheduleDelayModel", "minute_class", "week_blocks", "block_resample"]
 
 _MINUTES = np.arange(60)
 
@@ -51,6 +51,25 @@ def minute_class(minute: int) -> int:
 
 
 _CLASS_OF = np.array([minute_class(m) for m in range(60)])
+
+
+def week_blocks(times: Sequence[datetime]) -> np.ndarray:
+    """Week number of each time (weeks since the epoch): the block for a block bootstrap."""
+    return np.array([int(t.timestamp() // (7 * 86400)) for t in times], dtype=int)
+
+
+def block_resample(blocks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a bootstrap resample that draws whole blocks (weeks) with replacement.
+
+    Failures and GitHub's queue trouble come in spells that last days or months; resampling
+    single runs would pretend they are independent and overstate confidence.
+    """
+    if not len(blocks):
+        return np.array([], dtype=int)
+    unique, inverse = np.unique(blocks, return_inverse=True)
+    members = [np.nonzero(inverse == i)[0] for i in range(len(unique))]
+    drawn = rng.integers(0, len(unique), len(unique))
+    return np.concatenate([members[i] for i in drawn])
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,7 @@ class ScheduleDelayModel:
         hours = np.array([o.tick.hour for o in observations], dtype=int)
         dropped = np.array([o.dropped for o in observations], dtype=bool)
         delays = np.array([o.delay_seconds or 0.0 for o in observations], dtype=float)
+        self._blocks = week_blocks([o.tick for o in observations])
         self._fit_arrays(minutes, hours, dropped, delays)
         return self
 
@@ -199,11 +219,12 @@ class ScheduleDelayModel:
         return delay, drop
 
     def resampled(self, rng: np.random.Generator) -> "ScheduleDelayModel":
-        """A copy fitted on a bootstrap resample of the same ticks (for confidence estimates)."""
+        """A copy fitted on a week-block bootstrap resample of the same ticks (for confidence)."""
         self._check_fitted()
         minutes, hours, dropped, delays = self._observed
-        pick = rng.integers(0, len(minutes), len(minutes)) if len(minutes) else np.array([], dtype=int)
+        pick = block_resample(self._blocks, rng)
         clone = ScheduleDelayModel(self.prior_strength, self.neighbour_weight)
+        clone._blocks = self._blocks[pick]
         clone._fit_arrays(minutes[pick], hours[pick], dropped[pick], delays[pick])
         return clone
 

@@ -112,13 +112,17 @@ def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> lis
         observed = delay.median_delay_by_minute_[minute]
         if observed is not None:
             return f"median delay {observed / 60:.0f} min (n={int(delay.minute_runs_[minute])}) at :{minute:02d}"
-        return f"expected delay {delay.minute_delay_[minute] / 60:.0f} min at :{minute:02d} (estimated from similar minutes)"
+        estimate = f"{delay.minute_delay_[minute] / 60:.0f} min"
+        if delay.minute_seen_[minute]:
+            return f"expected delay {estimate} at :{minute:02d} (estimated from similar minutes)"
+        return f"no ticks observed at :{minute:02d} (assumed no worse than the best observed minute, {estimate})"
 
     def drop_at(minute: int) -> str:
         observed = delay.drop_rate_by_minute_[minute]
         if observed is not None:
             return f"{observed:.0%} of ticks dropped (n={int(delay.minute_ticks_[minute])}) at :{minute:02d}"
-        return f"{delay.minute_drop_[minute]:.0%} expected at :{minute:02d}"
+        qualifier = "expected" if delay.minute_seen_[minute] else "assumed at most"
+        return f"{qualifier} {delay.minute_drop_[minute]:.0%} at :{minute:02d}"
 
     if minute_now == minute_new:
         return [f"At :{minute_new:02d}: {delay_at(minute_new)}; {drop_at(minute_new)}"]

@@ -85,7 +85,7 @@ def recommend(
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     files, file_errors = read_workflows(Path(workflows_dir))
     repo = _repository(runs, repository)
-    completed = [r for r in runs if r.completed and r.created_at <= now]
+    completed = [r for r in _unique(runs) if r.completed and r.created_at <= now]
     repo_runs = [r for r in completed if r.repository == repo]
     failure = FailureModel(prior_strength=weights.prior_strength).fit(repo_runs, now)
     busy, _ = run_occupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
@@ -149,6 +149,17 @@ def _repository(runs: Sequence[RunRecord], repository: str | None) -> str | None
     if len(names) > 1:
         raise UsageError(f"the history holds {len(names)} repositories; pass --repository OWNER/NAME to say which one")
     return next(iter(names), None)
+
+
+def _unique(runs: Sequence[RunRecord]) -> list[RunRecord]:
+    """One record per ``(id, attempt)``, the newest ``updated_at`` winning, as the store merges;
+    overlapping imports would otherwise count a run twice and look like a stray second run."""
+    latest: dict[tuple[int, int], RunRecord] = {}
+    for run in runs:
+        kept = latest.get(run.key)
+        if kept is None or run.updated_at > kept.updated_at:
+            latest[run.key] = run
+    return list(latest.values())
 
 
 def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord]:

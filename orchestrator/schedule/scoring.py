@@ -22,6 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import ValidationError
+from ..learn.delay import block_resample, week_blocks
 from ..model import FAILURE, SUCCESS, RunRecord
 
 __all__ = [
@@ -135,6 +136,7 @@ class FailureModel:
         self._failed = np.array([r.outcome == FAILURE for r in judged], dtype=float)
         age_days = np.array([(now - r.created_at).total_seconds() / 86400 for r in judged], dtype=float)
         self._recency = 0.5 ** (np.clip(age_days, 0, None) / self.half_life_days)
+        self._blocks = week_blocks([r.created_at for r in judged])
         self._n_groups = len(groups)
         self._fit_arrays(np.arange(len(judged)))
         return self
@@ -185,10 +187,10 @@ class FailureModel:
         return (observed + pseudo) / (predicted + pseudo)
 
     def resampled(self, rng: np.random.Generator) -> "FailureModel":
-        """A copy fitted on a bootstrap resample of the same runs (for confidence estimates)."""
+        """A copy fitted on a week-block bootstrap resample of the same runs (for confidence)."""
         clone = FailureModel(self.prior_strength, self.half_life_days, self.level_prior_runs, self.neighbour_weight, self.iterations)
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
-        clone._fit_arrays(rng.integers(0, len(self._failed), len(self._failed)) if len(self._failed) else np.array([], dtype=int))
+        clone._fit_arrays(block_resample(self._blocks, rng))
         return clone
 
     def grid(self, workflow_key: str) -> np.ndarray:

@@ -18,12 +18,16 @@ import numpy as np
 from ..model import SUCCESS, RunRecord
 from .cron import Cron
 from .scoring import WEEK_MINUTES, circular_smooth
+from .workflows import DEFAULT_TIMEOUT_MINUTES
 
 __all__ = ["Horizon", "horizon_for", "DurationShape", "duration_by_hour"]
 
 #: Days scored ahead: four weeks see every weekday four times; a monthly cron needs a year.
 WEEKLY_HORIZON_DAYS = 28
 YEARLY_HORIZON_DAYS = 365
+#: A run reported as longer than GitHub's job limit was touched again later (a re-run, an edited
+#: check run): its ``updated_at`` no longer measures the work.
+MAX_CREDIBLE_SECONDS = DEFAULT_TIMEOUT_MINUTES * 60
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class DurationShape:
         self.neighbour_weight = neighbour_weight
 
     def fit(self, runs: Sequence[RunRecord]) -> "DurationShape":
-        good = [r for r in runs if r.outcome == SUCCESS and r.duration_seconds > 0]
+        good = [r for r in runs if r.outcome == SUCCESS and 0 < r.duration_seconds <= MAX_CREDIBLE_SECONDS]
         by_workflow: dict[str, list[float]] = {}
         for run in good:
             by_workflow.setdefault(run.workflow_key, []).append(run.duration_seconds)
@@ -126,7 +130,8 @@ def duration_by_hour(
         p90 = float(np.median([p.duration_p90_seconds for p in predictions]))
         source = "the learning model (level) and the repository's hours (shape)"
     else:
-        good = [r.duration_seconds for r in runs if r.outcome == SUCCESS] or [r.duration_seconds for r in runs]
+        credible = [r for r in runs if 0 < r.duration_seconds <= MAX_CREDIBLE_SECONDS]
+        good = [r.duration_seconds for r in credible if r.outcome == SUCCESS] or [r.duration_seconds for r in credible]
         if not good:
             return np.zeros(24), np.zeros(24), "no runs"
         p50, p90 = float(np.quantile(good, 0.5)), float(np.quantile(good, 0.9))

@@ -28,7 +28,11 @@ def recommend_timeout(
 
     Run durations include every job of the run, so the value is generous for a single job.
     """
-    durations = np.asarray([d for d in successful_durations_seconds if d > 0], dtype=float)
+    # A run GitHub reports as longer than a job's 360-minute ceiling was touched again later (a
+    # re-run, an edited check): its duration says nothing about how long the jobs take.
+    credible = [d for d in successful_durations_seconds if 0 < d <= DEFAULT_TIMEOUT_MINUTES * 60]
+    durations = np.asarray(credible, dtype=float)
+    ignored = sum(1 for d in successful_durations_seconds if d > DEFAULT_TIMEOUT_MINUTES * 60)
     missing = sorted(job for job, minutes in job_timeouts.items() if minutes is None)
     out: dict[str, Any] = {
         "jobs": dict(job_timeouts),
@@ -51,6 +55,7 @@ def recommend_timeout(
     out["recommended_minutes"] = minutes
     out["basis"] = (
         f"p99 of {len(durations)} successful runs is {p99:.1f} min; +{margin:.0%} margin, rounded up to {round_to_minutes} min"
+        + (f" ({ignored} runs longer than {DEFAULT_TIMEOUT_MINUTES} min ignored)" if ignored else "")
     )
     set_values = [m for m in job_timeouts.values() if m is not None]
     if set_values and min(set_values) < p99:
