@@ -110,3 +110,11 @@ def test_since_earlier_than_the_stored_history_extends_it(fake_github: FakeGitHu
     assert len(stored_keys(tmp_path)) == 10
     result = sync(HistoryStore.local(tmp_path), REPO, client, since=NOW - timedelta(days=40))
     assert len(stored_keys(tmp_path)) == 30 and result["complete"]
+
+
+def test_jobs_mode_fetches_job_timings_newest_first_within_the_budget(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(30, NOW - timedelta(hours=6), spacing=timedelta(minutes=10)))
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=10, jobs=True)
+    assert result["complete"] and result["requests"] == 10
+    assert [j["run_id"] for j in result["jobs"]] == list(range(30, 22, -1))  # 2 listing requests, 8 for jobs
+    assert result["jobs"][0]["duration_seconds"] == 240
