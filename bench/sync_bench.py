@@ -60,7 +60,8 @@ def bench(n: int) -> None:
         started = time.perf_counter()
         totals = {"listing_requests": 0, "store_requests": 0, "requests": 0}
         syncs = 0
-        for syncs in range(1, MAX_RESUMES + 1):
+        while syncs < MAX_RESUMES:
+            syncs += 1
             c = client(fake)
             result = sync(branch_store(fake, "resumed", c), REPO, c, max_requests=DEFAULT_MAX_REQUESTS, since=now - span - timedelta(days=1))
             for key in totals:

@@ -86,15 +86,18 @@ class _Response:
     content_type: str
 
 
-def as_openapi(exchange: Exchange) -> tuple[_Request, _Response]:
+def _template(path: str) -> tuple[str, dict[str, str]]:
     for regex, template in PATTERNS:
-        match = re.fullmatch(regex, exchange.path)
+        match = re.fullmatch(regex, path)
         if match:
-            break
-    else:
-        raise AssertionError(f"no spec path for {exchange.path}")
+            return template, match.groupdict()
+    raise AssertionError(f"no spec path for {path}")
+
+
+def as_openapi(exchange: Exchange) -> tuple[_Request, _Response]:
+    template, path_params = _template(exchange.path)
     params = RequestParameters(query=ImmutableMultiDict(exchange.query), header=Headers(exchange.request_headers),
-                               path=match.groupdict())
+                               path=path_params)
     request = _Request(exchange.method.lower(), exchange.path, template, params, exchange.request_body or None,
                        exchange.request_headers.get("content-type", "application/json").split(";")[0].lower())
     response = _Response(int(exchange.status or 0), Headers(exchange.response_headers), exchange.response_body,

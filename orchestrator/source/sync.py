@@ -29,7 +29,7 @@ from typing import Any, Mapping
 from ..errors import SourceError, StoreError, UsageError, ValidationError
 from ..model import RunRecord, format_time, parse_time
 from ..store.history import HistoryStore, MergeResult
-from .github import PER_PAGE, GitHubClient, Response, SyncInterrupted
+from .github import PER_PAGE, GitHubClient, SyncInterrupted
 from .windows import ONE_SECOND, Window, earliest, latest, normalise, subtract
 
 DEFAULT_MAX_REQUESTS = 300
@@ -213,10 +213,10 @@ class _Sync:
         """
         progress = prev.copy()
         first_sync = prev.synced_through is None
-        if first_sync:
+        if prev.synced_through is None:
             top = Window(self.since, None)
         else:
-            top = Window(_day_start(prev.synced_through - self.overlap), None)  # type: ignore[operator]
+            top = Window(_day_start(prev.synced_through - self.overlap), None)
             if self.since is not None and prev.floor is not None and self.since < prev.floor:
                 progress.pending = normalise([*progress.pending, Window(self.since, prev.floor)])
                 progress.floor = self.since

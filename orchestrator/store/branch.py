@@ -102,8 +102,8 @@ class BranchBackend(Backend):
         self._check_not_default()
         base_tree = self._tree_of(token) if token else None
         tree = self._post(f"/repos/{self.repo}/git/trees", self._tree_body(changes, base_tree)).data["sha"]
-        commit = self._post(f"/repos/{self.repo}/git/commits",
-                            {"message": message, "tree": tree, "parents": [token] if token else []}).data["sha"]
+        commit = str(self._post(f"/repos/{self.repo}/git/commits",
+                                {"message": message, "tree": tree, "parents": [token] if token else []}).data["sha"])
         self._trees[commit] = tree
         self._move_ref(commit, token)
         return commit
@@ -118,7 +118,7 @@ class BranchBackend(Backend):
         tip = self.read().token
         if tip is None:
             raise StoreError(f"{self.describe()} does not exist yet; nothing to compact")
-        commit = self._post(f"/repos/{self.repo}/git/commits", {"message": message, "tree": self._tree_of(tip), "parents": []}).data["sha"]
+        commit = str(self._post(f"/repos/{self.repo}/git/commits", {"message": message, "tree": self._tree_of(tip), "parents": []}).data["sha"])
         if self._tip() != tip:
             raise StaleWrite(f"{self.describe()} moved while compacting; run compaction again")
         self._patch_ref(commit, force=True)

@@ -311,9 +311,8 @@ class FakeGitHub:
             self._record(method, path, query, headers, body, None, {}, b"", fault)
             return None, {}, b"", fault
         with self._lock:
-            status, out_headers, out_body = self._answer(method, path, query, headers, body, fault)
-            if fault == "reset_after":
-                status = None
+            answered, out_headers, out_body = self._answer(method, path, query, headers, body, fault)
+            status = None if fault == "reset_after" else answered
             self._record(method, path, query, headers, body, status, out_headers, out_body, fault)
         return status, out_headers, out_body, fault
 
@@ -545,7 +544,7 @@ class FakeGitHub:
 
 
 _REPO = r"^/repos/(?P<repo>[^/]+/[^/]+)"
-_Route = Callable[[FakeGitHub, _Repo, "re.Match[str]", dict, Any], tuple]
+_Route = Callable[[FakeGitHub, _Repo, "re.Match[str]", dict[str, str], Any], tuple[int, Any, dict[str, str]]]
 _ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("GET", re.compile(_REPO + r"$"), FakeGitHub._get_repo),
     ("GET", re.compile(_REPO + r"/actions/workflows$"), FakeGitHub._list_workflows),
