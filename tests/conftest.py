@@ -3,7 +3,8 @@
 ``fake_github`` is a started :class:`tests.fakegithub.FakeGitHub` for ``octo/demo`` (default branch
 ``main``, one active workflow ``CI`` with id 1) that requires the token :data:`FAKE_TOKEN`;
 ``github_env`` is an environment holding that token; ``make_client`` builds a
-:class:`GitHubClient` for it with throttling off and instant, recorded backoff sleeps.
+:class:`GitHubClient` for it with throttling off and instant backoff sleeps, recorded in ``sleeps``
+(``make_client(reserve=0, attempts=2, ...)`` overrides the rate-limit reserve or retry policy).
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def make_client(fake_github: FakeGitHub, github_env: dict[str, str], sleeps: list[float]) -> Callable[..., GitHubClient]:
-    def build(fake: FakeGitHub | None = None, **retry: Any) -> GitHubClient:
+    def build(fake: FakeGitHub | None = None, reserve: int = ClientSettings.reserve, **retry: Any) -> GitHubClient:
         policy = RetryPolicy(sleep=sleeps.append, rng=random.Random(7), **retry)
-        settings = ClientSettings.resolve(api_url=(fake or fake_github).base_url, environ=github_env, throttle=False, timeout=10, retry=policy)
+        settings = ClientSettings.resolve(api_url=(fake or fake_github).base_url, environ=github_env, throttle=False, timeout=10,
+                                          retry=policy, reserve=reserve)
         return GitHubClient(settings, environ=github_env)
 
     return build

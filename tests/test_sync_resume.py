@@ -54,13 +54,25 @@ def test_runs_created_between_interrupted_syncs_are_not_missed(fake_github: Fake
 
 def test_a_spent_rate_limit_stops_cleanly_and_the_next_sync_resumes(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
     fake_github.seed_runs(make_runs(700, NOW - timedelta(days=2), spacing=timedelta(minutes=4)))
-    fake_github.set_rate_limit(remaining=4, reset_in=3600)
-    stopped = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None)
+    fake_github.set_rate_limit(remaining=4, reset_in=3600)  # e.g. other workflows spent the rest meanwhile
+    stopped = sync(HistoryStore.local(tmp_path), REPO, make_client(reserve=0), max_requests=None)
     assert (stopped["stopped"], stopped["complete"], stopped["rate_limit_remaining"]) == ("rate_limited", False, 0)
     assert "resets in" in stopped["message"] and len(keys(HistoryStore.local(tmp_path))) == 300
     fake_github.set_rate_limit(remaining=5000)
     resumed = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=None)
     assert resumed["complete"] and len(keys(HistoryStore.local(tmp_path))) == 700
+
+
+def test_the_last_requests_of_the_rate_limit_are_kept_to_save_to_the_branch(fake_github: FakeGitHub, make_client: Any) -> None:
+    fake_github.seed_runs(make_runs(900, NOW - timedelta(days=3), spacing=timedelta(minutes=4)))
+    fake_github.set_rate_limit(remaining=30, reset_in=3600)
+    client = make_client(reserve=20)
+    stopped = sync(HistoryStore(BranchBackend(client, REPO, "data")), REPO, client, max_requests=None)
+    assert (stopped["stopped"], stopped["complete"]) == ("rate_limited", False)
+    assert not any(e.status in (403, 429) for e in fake_github.requests)  # it never ran into the limit …
+    assert len(fake_github.branch_history("data")) == 1                    # … and had enough left to save
+    fake_github.set_rate_limit(remaining=5000)
+    assert len(HistoryStore(BranchBackend(make_client(), REPO, "data")).runs()) == stopped["runs_added"] == 700
 
 
 def test_a_429_with_a_short_retry_after_is_waited_out(fake_github: FakeGitHub, make_client: Any, tmp_path: Path, sleeps: list[float]) -> None:

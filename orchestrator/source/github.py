@@ -6,7 +6,9 @@ Everything that talks to the GitHub REST API goes through :class:`GitHubClient.r
 * reads ``x-ratelimit-*`` on every answer and keeps the last ``remaining``/``reset``;
 * retries 5xx, connection resets and timeouts with jittered backoff, a bounded number of times;
 * waits out 403/429 rate limits when ``retry-after``/``x-ratelimit-reset`` is within the policy's
-  bound, and otherwise raises :class:`RateLimited` so a sync can stop cleanly and resume later.
+  bound, and otherwise raises :class:`RateLimited` so a sync can stop cleanly and resume later;
+* keeps the last ``reserve`` requests of the rate limit for saving the store (non-essential
+  requests stop there), so a sync on a data branch can always write what it fetched.
 
 PyGithub provides authentication, the Enterprise-Server-aware base URL, connection pooling and the
 optional request spacing (``seconds_between_requests``/``seconds_between_writes``). Its own retry is
@@ -85,6 +87,9 @@ class ClientSettings:
     #: PyGithub's spacing between requests (0.25 s) and writes (1 s), as GitHub's best practices ask.
     throttle: bool = True
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Rate-limit requests kept back from listing, so the store can still be saved on a data
+    #: branch (a write is 3 requests; a lost race re-reads and writes again).
+    reserve: int = 20
 
     @classmethod
     def resolve(cls, api_url: str | None = None, token_env: str | None = None, environ: Mapping[str, str] | None = None, **kwargs: Any) -> "ClientSettings":
@@ -188,6 +193,9 @@ class GitHubClient:
                 raise BudgetExhausted(f"request budget of this sync is spent ({self.requests} requests); "
                                       "run sync again to continue, or raise --max-requests")
             self._wait_for_known_reset(essential)
+            if not essential and self.rate_limit_remaining is not None and 0 < self.rate_limit_remaining <= self.settings.reserve:
+                raise RateLimited(f"GitHub rate limit is nearly spent ({self.rate_limit_remaining} requests left, kept to save "
+                                  "what was fetched); run sync again after it resets", self.rate_limit_reset)
             self.requests += 1
             try:
                 status, raw_headers, output = self._requester.requestJson(method, url, dict(params or {}), dict(headers), body)
