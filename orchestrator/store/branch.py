@@ -58,6 +58,7 @@ class BranchBackend(Backend):
         return Snapshot(files=files, token=tip, location=self.describe())
 
     def _tip(self) -> str | None:
+        """``GET /repos/{owner}/{repo}/git/ref/heads/{branch}``: the tip commit, ``None`` if absent."""
         response = self.client.request("GET", f"/repos/{self.repo}/git/ref/heads/{self.branch}", essential=True)
         if response.status == 404:
             return None
@@ -69,11 +70,13 @@ class BranchBackend(Backend):
         return str(obj["sha"])
 
     def _tree_of(self, commit: str) -> str:
+        """``GET /repos/{owner}/{repo}/git/commits/{commit_sha}`` (once per commit): its tree."""
         if commit not in self._trees:
             self._trees[commit] = str(self._get(f"/repos/{self.repo}/git/commits/{commit}").data["tree"]["sha"])
         return self._trees[commit]
 
     def _blob(self, sha: str) -> bytes:
+        """``GET /repos/{owner}/{repo}/git/blobs/{file_sha}`` (once per blob: they never change)."""
         if sha not in self._blobs:
             data = self._get(f"/repos/{self.repo}/git/blobs/{sha}").data
             if data.get("encoding") != "base64":
@@ -111,6 +114,9 @@ class BranchBackend(Backend):
     def compact(self, message: str = "Compact workflow-orchestrator history") -> str:
         """Squash the branch into one orphan commit holding the current files; returns its sha.
 
+        Reads the branch, ``POST .../git/commits`` without parents, re-reads the ref, then
+        ``PATCH .../git/refs/heads/{branch}`` with ``force: true``.
+
         This is the one forced update we make, so the tip is re-checked right before it: if another
         writer moved the branch meanwhile we raise :class:`StaleWrite` rather than drop its commit.
         Run it where no sync can race it (e.g. in the same concurrency group as the sync job).
@@ -126,7 +132,8 @@ class BranchBackend(Backend):
         return commit
 
     def _tree_body(self, changes: Mapping[str, bytes], base_tree: str | None) -> dict[str, Any]:
-        """Text files go inline (no request per file); anything else as a base64 blob first."""
+        """Text files go inline (no request per file); anything else first as a base64 blob,
+        ``POST /repos/{owner}/{repo}/git/blobs``."""
         entries = []
         for path, data in sorted(changes.items()):
             entry: dict[str, Any] = {"path": path, "mode": "100644", "type": "blob"}
@@ -142,6 +149,7 @@ class BranchBackend(Backend):
         return body
 
     def _move_ref(self, commit: str, token: str | None) -> None:
+        """``POST /repos/{owner}/{repo}/git/refs`` for a new branch, else a non-forced ``PATCH``."""
         if token is None:
             response = self.client.request("POST", f"/repos/{self.repo}/git/refs",
                                            body={"ref": f"refs/heads/{self.branch}", "sha": commit}, essential=True)
@@ -171,12 +179,14 @@ class BranchBackend(Backend):
 
     # ----- plumbing ---------------------------------------------------------------------------
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Response:
+        """A GET of ``path`` that must answer 200 (store I/O is never cut off by the sync budget)."""
         response = self.client.request("GET", path, params, essential=True)
         if response.status != 200:
             raise self.client.error(response, "GET", path)
         return response
 
     def _post(self, path: str, body: Mapping[str, Any]) -> Response:
+        """A POST to ``path`` that must answer 201 Created."""
         response = self.client.request("POST", path, body=dict(body), essential=True)
         if response.status != 201:
             raise self.client.error(response, "POST", path)
