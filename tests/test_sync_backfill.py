@@ -118,3 +118,16 @@ def test_jobs_mode_fetches_job_timings_newest_first_within_the_budget(fake_githu
     assert result["complete"] and result["requests"] == 10
     assert [j["run_id"] for j in result["jobs"]] == list(range(30, 22, -1))  # 2 listing requests, 8 for jobs
     assert result["jobs"][0]["duration_seconds"] == 240
+
+
+def test_after_a_304_an_open_run_beyond_the_first_page_is_still_followed(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(150, NOW - timedelta(hours=20), spacing=timedelta(minutes=5)))
+    fake_github.update_run(3, status="in_progress", conclusion=None)  # an old run: it sits on page two
+    client = make_client()
+    sync(HistoryStore.local(tmp_path), REPO, client)
+    sync(HistoryStore.local(tmp_path), REPO, client)  # records the window's ETag
+    fake_github.update_run(3, status="completed", conclusion="success", updated_at=NOW)
+    before = fake_github.request_count()
+    result = sync(HistoryStore.local(tmp_path), REPO, client)
+    assert [e.status for e in fake_github.requests[before:]] == [304, 304, 200]
+    assert result["runs_updated"] == 1 and result["open_runs"] == 0

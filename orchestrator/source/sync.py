@@ -277,6 +277,7 @@ class _Sync:
         response = self.client.get(path, params, etag=etag)
         seen.pages, seen.server_time = 1, self.client.server_time or datetime.now(timezone.utc)
         record_etag = etags is not None
+        positions = total = 0
         if response.status == 304:
             first_page_oldest = parse_time(cached.get("oldest"))
             if cached.get("pages", 1) <= 1:
@@ -287,8 +288,7 @@ class _Sync:
                 seen.covered = Window(first_page_oldest + ONE_SECOND, window.hi) if first_page_oldest else None
                 return None
             response = self.client.get(path, {**params, "page": 2})
-            seen.pages, record_etag = 2, False
-        positions = total = 0
+            seen.pages, record_etag, positions = 2, False, PER_PAGE
         while True:
             data = response.data or {}
             items = data.get("workflow_runs", [])
