@@ -121,3 +121,19 @@ def test_windows_subtract_and_normalise() -> None:
     assert Window(None, None).created_filter() is None
     assert Window(_t(1), None).created_filter() == ">=2025-01-01T01:00:00Z"
     assert Window(_t(1), _t(2)).created_filter() == "2025-01-01T01:00:00Z..2025-01-01T02:00:00Z"
+
+
+def test_a_primary_limit_that_resets_soon_is_waited_for_once(fake_github: FakeGitHub, github_env: dict[str, str]) -> None:
+    waits: list[float] = []
+
+    def sleep_until_reset(seconds: float) -> None:
+        waits.append(seconds)
+        fake_github.set_rate_limit(remaining=5000, reset_in=3600)
+
+    settings = ClientSettings.resolve(fake_github.base_url, environ=github_env, throttle=False, reserve=0,
+                                      retry=RetryPolicy(sleep=sleep_until_reset, max_wait=60))
+    client = GitHubClient(settings, environ=github_env)
+    fake_github.set_rate_limit(remaining=0, reset_in=30)
+    assert client.request("GET", f"/repos/{REPO}").status == 200
+    assert len(waits) == 1 and 30 <= waits[0] <= 33
+    assert [e.status for e in fake_github.requests] == [403, 200]

@@ -212,6 +212,7 @@ class GitHubClient:
                         raise RateLimited(f"GitHub rate limit reached ({status}); it resets in about {int(wait)} s. "
                                           "Run sync again after that; nothing fetched so far is lost", reset)
                     policy.sleep(wait + policy.rng.uniform(0, 1))
+                    self.rate_limit_remaining = None  # waited for the reset: ask rather than assume
                     continue
                 if status < 500:
                     return response
