@@ -33,6 +33,7 @@ plausible values. Only 127.0.0.1 is ever bound, on an ephemeral port.
 """
 
 from .runs import make_runs
-from .server import Exchange, FakeGitHub
+from .server import FakeGitHub
+from .state import Exchange
 
 __all__ = ["FakeGitHub", "Exchange", "make_runs"]

@@ -6,85 +6,26 @@ threaded server gives every request an atomic view, like a single GitHub replica
 
 from __future__ import annotations
 
-import base64
-import bisect
 import hashlib
 import json
 import random
-import re
 import socket
 import struct
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, urlsplit
 
 from . import shapes
-from .git import GitDB, GitError
-from .query import FILTERS, BadQuery, created_bounds, run_filter
+from .git import GitError
+from .query import BadQuery
+from .routes import ROUTES, now_iso
+from .state import Exchange, Faults, Reply, RepoState
 
 DOCS = "https://docs.github.com/rest"
-LISTING_CAP = 1000
-
-
-@dataclass
-class Exchange:
-    """One request and what the server did with it (``fault`` names an injected failure)."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    request_headers: dict[str, str]
-    request_body: bytes
-    status: int | None
-    response_headers: dict[str, str]
-    response_body: bytes
-    fault: str | None = None
-
-
-@dataclass
-class _Repo:
-    full_name: str
-    repo_id: int
-    default_branch: str
-    workflows: dict[int, dict[str, Any]] = field(default_factory=dict)
-    attempts: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
-    latest: dict[int, dict[str, Any]] = field(default_factory=dict)
-    created: dict[int, datetime] = field(default_factory=dict)
-    git: GitDB = field(default_factory=GitDB)
-    _order: list[tuple[float, int]] | None = None
-    #: The ``minimal-repository`` object every run embeds, built once (100k runs share it).
-    minimal: dict[str, Any] | None = None
-
-    def ordered(self) -> list[tuple[float, int]]:
-        """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
-        if self._order is None:
-            self._order = sorted((-self.created[i].timestamp(), -i) for i in self.latest)
-        return self._order
-
-
-@dataclass
-class _Faults:
-    error_rate: float = 0.0
-    reset_rate: float = 0.0
-    reset_after_rate: float = 0.0
-    slow_rate: float = 0.0
-    slow_seconds: float = 0.0
-    statuses: tuple[int, ...] = (500, 502, 503)
-    methods: frozenset[str] | None = None
-    spared: int = 0
-
-
-class _Reply(Exception):
-    """Raised by a route to answer with an error status."""
-
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, dict(headers or {})
 
 
 class FakeGitHub:
@@ -97,9 +38,9 @@ class FakeGitHub:
         self.record_bodies = record_bodies
         self.prefix = prefix.rstrip("/")
         self._lock = threading.RLock()
-        self._repos: dict[str, _Repo] = {}
+        self._repos: dict[str, RepoState] = {}
         self._log: list[Exchange] = []
-        self._faults = _Faults()
+        self._faults = Faults()
         self._rng = random.Random(0)
         self._limit, self._remaining, self._reset_at, self._limit_status = 5000, 5000, time.time() + 3600, 403
         self._secondary: list[tuple[int, int]] = []
@@ -140,9 +81,9 @@ class FakeGitHub:
     def add_repo(self, full_name: str, default_branch: str = "main") -> None:
         """A repository whose default branch holds one commit with a README."""
         with self._lock:
-            repo = _Repo(full_name, 1000 + len(self._repos), default_branch)
+            repo = RepoState(full_name, 1000 + len(self._repos), default_branch)
             tree = repo.git.build_tree(None, [{"path": "README.md", "content": "# demo\n"}])
-            repo.git.refs[f"refs/heads/{default_branch}"] = repo.git.put_commit(tree, [], "Initial commit", _now_iso())
+            repo.git.refs[f"refs/heads/{default_branch}"] = repo.git.put_commit(tree, [], "Initial commit", now_iso())
             self._repos[full_name] = repo
 
     def add_workflow(self, workflow_id: int, name: str, path: str, state: str = "active", repo: str | None = None) -> None:
@@ -216,7 +157,7 @@ class FakeGitHub:
         connection reset before (``reset_rate``) or after the change is applied
         (``reset_after_rate``), or a delay (``slow_*``). Seeded; the next ``after`` requests are spared."""
         with self._lock:
-            self._faults = _Faults(error_rate, reset_rate, reset_after_rate, slow_rate, slow_seconds, statuses,
+            self._faults = Faults(error_rate, reset_rate, reset_after_rate, slow_rate, slow_seconds, statuses,
                                    frozenset(m.upper() for m in methods) if methods else None, after)
             self._rng = random.Random(seed)
 
@@ -269,19 +210,19 @@ class FakeGitHub:
             return [target.latest[-i] for _t, i in target.ordered()]
 
     # ----- request handling -------------------------------------------------------------------
-    def _repo(self, name: str | None) -> _Repo:
+    def _repo(self, name: str | None) -> RepoState:
         key = name or self.default_repo
         if key not in self._repos:
-            raise _Reply(404, "Not Found")
+            raise Reply(404, "Not Found")
         return self._repos[key]
 
-    def _run_json(self, repo: _Repo, seed: Mapping[str, Any]) -> dict[str, Any]:
-        base = self._public_base()
+    def _run_json(self, repo: RepoState, seed: Mapping[str, Any]) -> dict[str, Any]:
+        base = self.public_base()
         if repo.minimal is None or repo.minimal["url"] != f"{base}/repos/{repo.full_name}":
             repo.minimal = shapes.repository(base, repo.full_name, repo.repo_id, repo.default_branch, False)
         return shapes.workflow_run(base, repo.minimal, seed)
 
-    def _public_base(self) -> str:
+    def public_base(self) -> str:
         return self.base_url if self._httpd is not None else f"http://127.0.0.1{self.prefix}"
 
     def _fault(self, method: str) -> str | None:
@@ -324,20 +265,20 @@ class FakeGitHub:
         counts = path != f"{self.prefix}/rate_limit"
         try:
             if fault == "error":
-                raise _Reply(self._rng.choice(self._faults.statuses), "Server Error")
+                raise Reply(self._rng.choice(self._faults.statuses), "Server Error")
             if self.token is not None and headers.get("authorization") not in (f"token {self.token}", f"Bearer {self.token}"):
-                raise _Reply(401, "Bad credentials")
+                raise Reply(401, "Bad credentials")
             if self._secondary:
                 status, retry_after = self._secondary.pop(0)
-                raise _Reply(status, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                raise Reply(status, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
                              {"retry-after": str(retry_after)})
             if counts and self._remaining <= 0:
-                raise _Reply(self._limit_status, "API rate limit exceeded for installation ID 1.")
+                raise Reply(self._limit_status, "API rate limit exceeded for installation ID 1.")
             if not path.startswith(self.prefix + "/"):
-                raise _Reply(404, "Not Found")
+                raise Reply(404, "Not Found")
             data = json.loads(body) if body else None
             status, payload, extra = self._route(method, path[len(self.prefix):], query, data)
-        except _Reply as reply:
+        except Reply as reply:
             status, extra = reply.status, reply.headers
             payload = {"message": reply.message, "documentation_url": DOCS, "status": str(reply.status)}
         except (GitError, BadQuery) as exc:
@@ -374,198 +315,12 @@ class FakeGitHub:
         if path == "/rate_limit" and method == "GET":
             core = {"limit": self._limit, "remaining": self._remaining, "reset": int(self._reset_at), "used": self._limit - self._remaining}
             return 200, {"resources": {"core": core, "search": dict(core)}, "rate": core}, {}
-        for verb, pattern, handler in _ROUTES:
+        for verb, pattern, handler in ROUTES:
             match = pattern.match(path)
             if verb == method and match:
                 repo = self._repo(match.group("repo"))
                 return handler(self, repo, match, query, data)
-        raise _Reply(404, "Not Found")
-
-    def _get_repo(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}"""
-        return 200, shapes.repository(self._public_base(), repo.full_name, repo.repo_id, repo.default_branch, True), {}
-
-    def _list_workflows(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/actions/workflows"""
-        base = self._public_base()
-        items = [shapes.workflow(base, repo.full_name, w["id"], w["name"], w["path"], w["state"]) for _i, w in sorted(repo.workflows.items())]
-        page, links = self._paginate(items, len(items), query, match.group(0))
-        return 200, {"total_count": len(items), "workflows": page}, links
-
-    def _list_runs(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/actions/runs — newest first; filtered listings stop at 1,000."""
-        ordered = repo.ordered()
-        if "created" in query:
-            lo, hi = created_bounds(query["created"])
-            start = 0 if hi is None else bisect.bisect_left(ordered, (-hi.timestamp(), -(2**63)))
-            end = len(ordered) if lo is None else bisect.bisect_right(ordered, (-lo.timestamp(), 2**63))
-            ordered = ordered[start:end]
-        keep = run_filter(query)
-        items = [repo.latest[-i] for _t, i in ordered]
-        if keep is not None:
-            items = [run for run in items if keep(run)]
-        filtered = any(name in query for name in FILTERS)
-        reachable = items[:LISTING_CAP] if filtered else items
-        page, links = self._paginate(reachable, len(reachable), query, match.group(0))
-        return 200, {"total_count": len(items), "workflow_runs": page}, links
-
-    def _get_run(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/actions/runs/{run_id}[/attempts/{n}]"""
-        run_id, attempt = int(match.group("id")), match.group("attempt")
-        run = repo.attempts.get((run_id, int(attempt))) if attempt else repo.latest.get(run_id)
-        if run is None:
-            raise _Reply(404, "Not Found")
-        return 200, run, {}
-
-    def _list_jobs(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"""
-        run = repo.attempts.get((int(match.group("id")), int(match.group("attempt"))))
-        if run is None:
-            raise _Reply(404, "Not Found")
-        jobs = [shapes.job(self._public_base(), run, 1)]
-        page, links = self._paginate(jobs, len(jobs), query, match.group(0))
-        return 200, {"total_count": len(jobs), "jobs": page}, links
-
-    def _paginate(self, items: list[Any], count: int, query: dict[str, str], path: str) -> tuple[list[Any], dict[str, str]]:
-        try:
-            per_page = min(100, max(1, int(query.get("per_page", 30))))
-            page = max(1, int(query.get("page", 1)))
-        except ValueError:
-            raise _Reply(422, "Invalid pagination parameters") from None
-        last = max(1, -(-count // per_page))
-        links = []
-        for rel, number in (("prev", page - 1), ("next", page + 1), ("last", last), ("first", 1)):
-            if (rel == "prev" and page > 1) or (rel == "next" and page < last) or (rel in ("last", "first") and last > 1 and page != number):
-                params = {**query, "per_page": str(per_page), "page": str(number)}
-                links.append(f'<{self._public_base()}{path}?{urlencode(params)}>; rel="{rel}"')
-        return items[(page - 1) * per_page: page * per_page], ({"link": ", ".join(links)} if links else {})
-
-    # ----- git data ---------------------------------------------------------------------------
-    def _ref_json(self, repo: _Repo, ref: str) -> dict[str, Any]:
-        base = f"{self._public_base()}/repos/{repo.full_name}/git"
-        sha = repo.git.refs[ref]
-        return {"ref": ref, "node_id": shapes.node_id("REF", ref), "url": f"{base}/{ref}",
-                "object": {"type": "commit", "sha": sha, "url": f"{base}/commits/{sha}"}}
-
-    def _get_ref(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/git/ref/{ref}"""
-        ref = "refs/" + match.group("ref")
-        if ref not in repo.git.refs:
-            raise _Reply(404, "Not Found")
-        return 200, self._ref_json(repo, ref), {}
-
-    def _create_ref(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """POST /repos/{owner}/{repo}/git/refs"""
-        repo.git.create_ref(str(data["ref"]), str(data["sha"]))
-        return 201, self._ref_json(repo, data["ref"]), {}
-
-    def _update_ref(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """PATCH /repos/{owner}/{repo}/git/refs/{ref} — ``force: false`` must be a fast forward."""
-        ref = "refs/" + match.group("ref")
-        repo.git.update_ref(ref, str(data["sha"]), bool(data.get("force", False)))
-        return 200, self._ref_json(repo, ref), {}
-
-    def _delete_ref(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """DELETE /repos/{owner}/{repo}/git/refs/{ref}"""
-        ref = "refs/" + match.group("ref")
-        if repo.git.refs.pop(ref, None) is None:
-            raise _Reply(422, "Reference does not exist")
-        return 204, None, {}
-
-    def _commit_json(self, repo: _Repo, sha: str) -> dict[str, Any]:
-        commit = repo.git.commits[sha]
-        base = f"{self._public_base()}/repos/{repo.full_name}/git"
-        person = {"name": "fake", "email": "fake@example.com", "date": commit.date}
-        return {
-            "sha": sha, "node_id": shapes.node_id("C", sha), "url": f"{base}/commits/{sha}",
-            "html_url": f"{self._public_base()}/{repo.full_name}/commit/{sha}", "author": person, "committer": dict(person),
-            "tree": {"sha": commit.tree, "url": f"{base}/trees/{commit.tree}"}, "message": commit.message,
-            "parents": [{"sha": p, "url": f"{base}/commits/{p}", "html_url": f"{self._public_base()}/{repo.full_name}/commit/{p}"} for p in commit.parents],
-            "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None, "verified_at": None},
-        }
-
-    def _get_commit(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/git/commits/{commit_sha}"""
-        if match.group("sha") not in repo.git.commits:
-            raise _Reply(404, "Not Found")
-        return 200, self._commit_json(repo, match.group("sha")), {}
-
-    def _create_commit(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """POST /repos/{owner}/{repo}/git/commits"""
-        sha = repo.git.put_commit(str(data["tree"]), [str(p) for p in data.get("parents", [])], str(data["message"]), _now_iso())
-        return 201, self._commit_json(repo, sha), {}
-
-    def _get_tree(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/git/trees/{tree_sha}[?recursive=1]"""
-        sha = match.group("sha")
-        if sha not in repo.git.trees:
-            raise _Reply(404, "Not Found")
-        return 200, self._tree_json(repo, sha, recursive=bool(query.get("recursive"))), {}
-
-    def _tree_json(self, repo: _Repo, sha: str, recursive: bool) -> dict[str, Any]:
-        git, base = repo.git, f"{self._public_base()}/repos/{repo.full_name}/git"
-        rows = git.walk(sha) if recursive else [(n, m, k, s) for n, (m, k, s) in sorted(git.trees[sha].items())]
-        entries = []
-        for path, mode, kind, entry_sha in rows:
-            entry: dict[str, Any] = {"path": path, "mode": mode, "type": kind, "sha": entry_sha, "url": f"{base}/{kind}s/{entry_sha}"}
-            if kind == "blob":
-                entry["size"] = len(git.blobs[entry_sha])
-            entries.append(entry)
-        return {"sha": sha, "url": f"{base}/trees/{sha}", "tree": entries, "truncated": False}
-
-    def _create_tree(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """POST /repos/{owner}/{repo}/git/trees (``base_tree`` + path entries)"""
-        sha = repo.git.build_tree(data.get("base_tree"), data["tree"])
-        return 201, self._tree_json(repo, sha, recursive=False), {}
-
-    def _get_blob(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """GET /repos/{owner}/{repo}/git/blobs/{file_sha} — base64, wrapped at 60 characters like GitHub."""
-        sha = match.group("sha")
-        if sha not in repo.git.blobs:
-            raise _Reply(404, "Not Found")
-        raw = repo.git.blobs[sha]
-        encoded = base64.b64encode(raw).decode()
-        wrapped = "\n".join(encoded[i:i + 60] for i in range(0, len(encoded), 60)) + "\n"
-        return 200, {"sha": sha, "node_id": shapes.node_id("B", sha), "size": len(raw), "content": wrapped, "encoding": "base64",
-                     "url": f"{self._public_base()}/repos/{repo.full_name}/git/blobs/{sha}"}, {}
-
-    def _create_blob(self, repo: _Repo, match: re.Match[str], query: dict[str, str], data: Any) -> tuple[int, Any, dict[str, str]]:
-        """POST /repos/{owner}/{repo}/git/blobs (``encoding`` utf-8 or base64)"""
-        content = str(data["content"])
-        encoding = data.get("encoding", "utf-8")
-        if encoding == "base64":
-            raw = base64.b64decode(content, validate=False)
-        elif encoding == "utf-8":
-            raw = content.encode()
-        else:
-            raise _Reply(422, f"encoding {encoding!r} is not supported")
-        sha = repo.git.put_blob(raw)
-        return 201, {"sha": sha, "url": f"{self._public_base()}/repos/{repo.full_name}/git/blobs/{sha}"}, {}
-
-
-_REPO = r"^/repos/(?P<repo>[^/]+/[^/]+)"
-_Route = Callable[[FakeGitHub, _Repo, "re.Match[str]", dict[str, str], Any], tuple[int, Any, dict[str, str]]]
-_ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
-    ("GET", re.compile(_REPO + r"$"), FakeGitHub._get_repo),
-    ("GET", re.compile(_REPO + r"/actions/workflows$"), FakeGitHub._list_workflows),
-    ("GET", re.compile(_REPO + r"/actions/runs$"), FakeGitHub._list_runs),
-    ("GET", re.compile(_REPO + r"/actions/runs/(?P<id>\d+)(?:/attempts/(?P<attempt>\d+))?$"), FakeGitHub._get_run),
-    ("GET", re.compile(_REPO + r"/actions/runs/(?P<id>\d+)/attempts/(?P<attempt>\d+)/jobs$"), FakeGitHub._list_jobs),
-    ("GET", re.compile(_REPO + r"/git/ref/(?P<ref>.+)$"), FakeGitHub._get_ref),
-    ("POST", re.compile(_REPO + r"/git/refs$"), FakeGitHub._create_ref),
-    ("PATCH", re.compile(_REPO + r"/git/refs/(?P<ref>.+)$"), FakeGitHub._update_ref),
-    ("DELETE", re.compile(_REPO + r"/git/refs/(?P<ref>.+)$"), FakeGitHub._delete_ref),
-    ("GET", re.compile(_REPO + r"/git/commits/(?P<sha>[0-9a-f]{40})$"), FakeGitHub._get_commit),
-    ("POST", re.compile(_REPO + r"/git/commits$"), FakeGitHub._create_commit),
-    ("GET", re.compile(_REPO + r"/git/trees/(?P<sha>[0-9a-f]{40})$"), FakeGitHub._get_tree),
-    ("POST", re.compile(_REPO + r"/git/trees$"), FakeGitHub._create_tree),
-    ("GET", re.compile(_REPO + r"/git/blobs/(?P<sha>[0-9a-f]{40})$"), FakeGitHub._get_blob),
-    ("POST", re.compile(_REPO + r"/git/blobs$"), FakeGitHub._create_blob),
-]
-
-
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise Reply(404, "Not Found")
 
 
 class _Server(ThreadingHTTPServer):

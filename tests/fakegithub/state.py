@@ -1,0 +1,69 @@
+"""The fake's state: repositories, the exchange log entries, fault settings, error replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Mapping
+
+from .git import GitDB
+
+
+@dataclass
+class Exchange:
+    """One request and what the server did with it (``fault`` names an injected failure)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: bytes
+    fault: str | None = None
+
+
+@dataclass
+class RepoState:
+    """One repository: workflows, run attempts (latest per run for listings) and its Git objects."""
+
+    full_name: str
+    repo_id: int
+    default_branch: str
+    workflows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    attempts: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    latest: dict[int, dict[str, Any]] = field(default_factory=dict)
+    created: dict[int, datetime] = field(default_factory=dict)
+    git: GitDB = field(default_factory=GitDB)
+    _order: list[tuple[float, int]] | None = None
+    #: The ``minimal-repository`` object every run embeds, built once (100k runs share it).
+    minimal: dict[str, Any] | None = None
+
+    def ordered(self) -> list[tuple[float, int]]:
+        """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
+        if self._order is None:
+            self._order = sorted((-self.created[i].timestamp(), -i) for i in self.latest)
+        return self._order
+
+
+@dataclass
+class Faults:
+    """The injected-failure settings (see ``FakeGitHub.inject_faults``)."""
+
+    error_rate: float = 0.0
+    reset_rate: float = 0.0
+    reset_after_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    statuses: tuple[int, ...] = (500, 502, 503)
+    methods: frozenset[str] | None = None
+    spared: int = 0
+
+
+class Reply(Exception):
+    """Raised by a route to answer with an error status."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, dict(headers or {})
