@@ -108,3 +108,13 @@ def test_block_resample_keeps_blocks_together() -> None:
         assert counts[0] == counts[1] and counts[2] == counts[3] == counts[4]
         assert len(pick) == counts[0] * 2 + counts[2] * 3 + counts[5]
     assert block_resample(np.array([], dtype=int), np.random.default_rng(0)).size == 0
+
+
+def test_an_unseen_minute_is_not_assumed_better_than_an_observed_one_of_its_kind() -> None:
+    rng = np.random.default_rng(17)
+    obs = _observations(rng, 0, 900, 0.2, 300) + _observations(rng, 46, 60, 0.01, 300)
+    model = ScheduleDelayModel().fit(obs)
+    delay, _ = model.predict([55, 46, 33], [9, 9, 9])
+    assert delay[0] >= model.minute_delay_[46] * 0.999  # :55 is rounder than :46: no better than it
+    assert delay[2] == pytest.approx(model.minute_delay_[46])
+    assert not model.minute_seen_[33] and model.minute_seen_[1]  # :01 inherits the :00 backlog

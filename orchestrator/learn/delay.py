@@ -6,7 +6,7 @@ tick the run belongs to, and a *drop* is a tick with no run. Both are learned by
 and hour of the day, pooled across every scheduled workflow in the store, because one workflow
 only ever shows its own minute.
 
-Estimates are shrunk hierarchically so a thin minute borrows from its neighbours and from minutes
+Estimates are shrunk hierarchically so a thin minute borrows from the minutes just before it and from minutes
 of the same "roundness" (``:00``; ``:30``; ``:15``/``:45``; other multiples of 5; the rest), and
 those from the overall mean; a roundness class with no ticks at all borrows from the least round
 class that has some (GitHub's documented top-of-the-hour load makes rounder minutes no better). The model follows scikit-learn's conventions: constructor arguments
@@ -116,6 +116,23 @@ def match_ticks(
     return [TickObservation(workflow_key, ordered[i], best.get(i)) for i in range(first, last + 1)]
 
 
+def _fill_unseen(values: np.ndarray, seen: np.ndarray, observed: np.ndarray, hour_factor: np.ndarray) -> None:
+    """Give minutes no data speaks for (not their own, earlier neighbours' or class's) a value.
+
+    Such a minute gets no hour-of-day pattern (see :meth:`ScheduleDelayModel.predict`) and is
+    assumed as good as the best minute observed that is no rounder than it; when only rounder
+    minutes were observed, as good as those are at their best hour (GitHub documents the top of
+    the hour as its busiest time). Borrowing the top of the hour's level and load curve instead
+    would make quiet hours look better for a minute that never showed either, and assuming
+    better than an observed minute of its kind would favour the unknown.
+    """
+    if not observed.any() or seen.all():
+        return
+    for minute in np.nonzero(~seen)[0]:
+        alike = observed & (_CLASS_OF >= _CLASS_OF[minute])
+        values[minute] = values[alike].min() if alike.any() else values[observed].min() * hour_factor.min()
+
+
 class ScheduleDelayModel:
     """Expected delay (seconds) and drop probability by minute of hour and hour of day.
 
@@ -125,8 +142,8 @@ class ScheduleDelayModel:
         Pseudo-observations a minute (or hour) needs before its own data outweighs the pooled
         estimate it is shrunk towards.
     neighbour_weight:
-        Weight of an observation one minute away when building a minute's prior (two minutes
-        away counts half as much); GitHub's top-of-hour backlog spills into the next minutes.
+        Weight of an observation one minute earlier when building a minute's prior (two minutes
+        earlier counts half as much); GitHub's top-of-hour backlog spills into the next minutes.
     """
 
     def __init__(self, prior_strength: float = 10.0, neighbour_weight: float = 0.5) -> None:
@@ -152,15 +169,12 @@ class ScheduleDelayModel:
         self.minute_drop_, self.minute_ticks_, seen_drop = self._by_minute(minutes, dropped.astype(float))
         self.hour_delay_factor_ = self._hour_factor(hours[ran], delays[ran], self.minute_delay_[minutes[ran]])
         self.hour_drop_factor_ = self._hour_factor(hours, dropped.astype(float), self.minute_drop_[minutes])
-        # A minute with no ticks of its own, its neighbours' or its class's is assumed no worse
-        # than the best observed minute at its best hour, and is given no hour-of-day pattern:
-        # borrowing the top of the hour's level and load curve would make quiet hours look
-        # better for a minute that never showed either.
         self.minute_seen_ = seen_delay | seen_drop
-        for values, seen, factor in ((self.minute_delay_, seen_delay, self.hour_delay_factor_),
-                                     (self.minute_drop_, seen_drop, self.hour_drop_factor_)):
-            if seen.any() and not seen.all():
-                values[~seen] = values[seen].min() * factor.min()
+        for values, seen, observed, factor in (
+            (self.minute_delay_, seen_delay, self.minute_runs_ > 0, self.hour_delay_factor_),
+            (self.minute_drop_, seen_drop, self.minute_ticks_ > 0, self.hour_drop_factor_),
+        ):
+            _fill_unseen(values, seen, observed, factor)
         self.median_delay_by_minute_ = [
             float(np.median(delays[ran & (minutes == m)])) if (ran & (minutes == m)).any() else None for m in range(60)
         ]
@@ -186,9 +200,8 @@ class ScheduleDelayModel:
         near_counts = np.zeros(60)
         near_sums = np.zeros(60)
         for distance, weight in ((1, self.neighbour_weight), (2, self.neighbour_weight / 2)):
-            for sign in (-1, 1):
-                near_counts += weight * np.roll(counts, sign * distance)
-                near_sums += weight * np.roll(sums, sign * distance)
+            near_counts += weight * np.roll(counts, distance)  # minute m borrows from m-1, m-2
+            near_sums += weight * np.roll(sums, distance)
         prior = (near_sums + k * class_mean[_CLASS_OF]) / (near_counts + k)
         seen = (counts + near_counts + class_counts[_CLASS_OF]) > 0
         return (sums + k * prior) / (counts + k), counts, seen

@@ -115,13 +115,13 @@ def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> lis
         estimate = f"{delay.minute_delay_[minute] / 60:.0f} min"
         if delay.minute_seen_[minute]:
             return f"expected delay {estimate} at :{minute:02d} (estimated from similar minutes)"
-        return f"no ticks observed at :{minute:02d} (assumed no worse than the best observed minute, {estimate})"
+        return f"no ticks observed at :{minute:02d} (assumed like the best observed minute, {estimate})"
 
     def drop_at(minute: int) -> str:
         observed = delay.drop_rate_by_minute_[minute]
         if observed is not None:
             return f"{observed:.0%} of ticks dropped (n={int(delay.minute_ticks_[minute])}) at :{minute:02d}"
-        qualifier = "expected" if delay.minute_seen_[minute] else "assumed at most"
+        qualifier = "expected" if delay.minute_seen_[minute] else "assumed"
         return f"{qualifier} {delay.minute_drop_[minute]:.0%} at :{minute:02d}"
 
     if minute_now == minute_new:

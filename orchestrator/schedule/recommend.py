@@ -35,6 +35,9 @@ __all__ = ["recommend", "DEFAULT_BOOTSTRAP"]
 
 #: Bootstrap resamples behind each confidence figure.
 DEFAULT_BOOTSTRAP = 40
+#: A scheduled run later than this after its tick (or later than the cron's interval) is not
+#: counted as that tick's run: GitHub's worst queueing is tens of minutes, not hours.
+MAX_SCHEDULE_DELAY_SECONDS = 3 * 3600.0
 
 
 @dataclass
@@ -91,7 +94,14 @@ def recommend(
     busy, _ = run_occupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
     busy_runs = sum(1 for r in repo_runs if r.event in BUSY_EVENTS)
     shape = DurationShape(weights.prior_strength).fit(repo_runs)
-    plans = [_plan_workflow(f, repo, repo_runs, shape, predictor, now) for f in files if f.schedules]
+    scheduled_files = [f for f in files if f.schedules]
+    histories = {f.path: _history_of(f, repo_runs) for f in scheduled_files}
+    keys = {f.path: _workflow_key(histories[f.path], repo, f.path) for f in scheduled_files}
+    levels, model_note = _model_levels(predictor, list(keys.values()), now)
+    plans = [
+        _plan_workflow(f, keys[f.path], histories[f.path], shape, levels.get(keys[f.path]), model_note, now)
+        for f in scheduled_files
+    ]
     delay = ScheduleDelayModel(prior_strength=weights.prior_strength).fit([o for p in plans for o in p.observations])
     cold = failure.n_runs_ < weights.cold_start_runs
     delay_grid, drop_grid = _delay_grids(delay)
@@ -168,24 +178,56 @@ def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord
     return by_path or [r for r in runs if r.path is None and r.name == file.name]
 
 
-def _plan_workflow(
-    file: WorkflowFile, repo: str | None, runs: Sequence[RunRecord], shape: DurationShape, predictor: Any, now: datetime
-) -> _Workflow:
-    history = _history_of(file, runs)
-    key = Counter(r.workflow_key for r in history).most_common(1)[0][0] if history else f"{repo}:{file.path}"
+def _workflow_key(history: Sequence[RunRecord], repo: str | None, path: str) -> str:
+    """The store's key for the workflow (its runs' key; ``repo:path`` before it has run)."""
+    return Counter(r.workflow_key for r in history).most_common(1)[0][0] if history else f"{repo}:{path}"
+
+
+def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[dict[str, tuple[float, float]], str]:
+    """p50/p90 the learning stage predicts for a scheduled run of each workflow, in one call.
+
+    The median over the coming day's 24 hours is the level; a failing model is reported, not fatal.
+    """
+    if predictor is None or not keys:
+        return {}, ""
+    from ..learn import RunContext  # the learning stage loads its libraries lazily
+
+    day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=1)
+    contexts = [RunContext(key, day + timedelta(hours=h), "schedule") for key in keys for h in range(24)]
     try:
-        p50, p90, source = duration_by_hour(key, history, shape, predictor, now)
-    except Exception as exc:  # a model failure must not lose the recommendation
-        p50, p90, source = duration_by_hour(key, history, shape)
-        source += f" (the learning model failed: {type(exc).__name__})"
+        predictions = predictor.predict_runs(contexts)
+    except Exception as exc:  # a model failure must not lose the recommendations
+        return {}, f" (the learning model failed: {type(exc).__name__})"
+    levels = {}
+    for i, key in enumerate(keys):
+        chunk = predictions[i * 24 : (i + 1) * 24]
+        levels[key] = (
+            float(np.median([p.duration_p50_seconds for p in chunk])),
+            float(np.median([p.duration_p90_seconds for p in chunk])),
+        )
+    return levels, ""
+
+
+def _plan_workflow(
+    file: WorkflowFile,
+    key: str,
+    history: list[RunRecord],
+    shape: DurationShape,
+    model_level: tuple[float, float] | None,
+    model_note: str,
+    now: datetime,
+) -> _Workflow:
+    p50, p90, source = duration_by_hour(key, history, shape, model_level)
+    source += model_note
     entries = [_Entry(c, horizon_for(c, now), c.rotations()) for c in file.schedules]
     scheduled = [r.created_at for r in history if r.event == "schedule"]
     observations: list[TickObservation] = []
     if scheduled:
         start, end = min(scheduled) - timedelta(days=1), max(scheduled) + timedelta(seconds=1)
         ticks = sorted({t for c in file.schedules for t in c.ticks(start, end)})
-        longest = max((c.min_gap_minutes for c in file.schedules), default=0) * 60.0
-        observations = match_ticks(key, ticks, scheduled, max_delay_seconds=min(3 * 3600.0, max(longest, 300.0)))
+        shortest = min(c.min_gap_minutes for c in file.schedules) * 60.0
+        limit = min(MAX_SCHEDULE_DELAY_SECONDS, max(shortest, MIN_GAP_MINUTES * 60.0))
+        observations = match_ticks(key, ticks, scheduled, max_delay_seconds=limit)
     return _Workflow(file, key, history, p50, p90, source, entries, observations)
 
 

@@ -10,8 +10,8 @@ hour off, which scoring tolerates (the emitted cron is still exact).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from datetime import datetime, timedelta
+from typing import Sequence
 
 import numpy as np
 
@@ -107,27 +107,18 @@ class DurationShape:
 
 
 def duration_by_hour(
-    workflow_key: str,
-    runs: Sequence[RunRecord],
-    shape: DurationShape,
-    predictor: Any = None,
-    now: datetime | None = None,
+    workflow_key: str, runs: Sequence[RunRecord], shape: DurationShape, model_level: tuple[float, float] | None = None
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Predicted p50 and p90 run duration (seconds) for a run started at each UTC hour.
 
-    The level comes from the learning stage's predictor when one is given (its median over the
-    coming day's hours), else from the workflow's successful runs; the hour-of-day shape always
-    comes from ``shape``, pooled across the repository. Returns the arrays and the level's source.
+    The level is ``model_level`` (the learning stage's p50 and p90) when given, else the
+    workflow's successful runs; the hour-of-day shape always comes from ``shape``, pooled across
+    the repository. Returns the arrays and where the level came from.
     """
     factor = shape.factor(workflow_key)
     factor = factor / np.median(factor)
-    if predictor is not None and now is not None:
-        from ..learn import RunContext  # the learning stage is optional for this module
-
-        day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=1)
-        predictions = predictor.predict_runs([RunContext(workflow_key, day + timedelta(hours=h), "schedule") for h in range(24)])
-        p50 = float(np.median([p.duration_p50_seconds for p in predictions]))
-        p90 = float(np.median([p.duration_p90_seconds for p in predictions]))
+    if model_level is not None:
+        p50, p90 = model_level
         source = "the learning model (level) and the repository's hours (shape)"
     else:
         credible = [r for r in runs if 0 < r.duration_seconds <= MAX_CREDIBLE_SECONDS]
