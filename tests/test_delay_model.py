@@ -114,7 +114,7 @@ def test_an_unseen_minute_is_not_assumed_better_than_an_observed_one_of_its_kind
     rng = np.random.default_rng(17)
     obs = _observations(rng, 0, 900, 0.2, 300) + _observations(rng, 46, 60, 0.01, 300)
     model = ScheduleDelayModel().fit(obs)
-    delay, _ = model.predict([55, 46, 33], [9, 9, 9])
-    assert delay[0] >= model.minute_delay_[46] * 0.999  # :55 is rounder than :46: no better than it
-    assert delay[2] == pytest.approx(model.minute_delay_[46])
-    assert not model.minute_seen_[33] and model.minute_seen_[1]  # :01 inherits the :00 backlog
+    delay, _ = model.predict([55, 55, 33], [9, 20, 9])
+    assert not model.minute_seen_[55] and model.minute_seen_[33] and model.minute_seen_[1]
+    assert delay[0] == delay[1] == pytest.approx(model.minute_delay_[46])  # :55 is no better than :46
+    assert delay[2] == pytest.approx(model.predict([46], [9])[0][0], rel=0.1)  # :33 shares :46's class
