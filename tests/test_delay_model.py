@@ -117,4 +117,5 @@ def test_an_unseen_minute_is_not_assumed_better_than_an_observed_one_of_its_kind
     delay, _ = model.predict([55, 55, 33], [9, 20, 9])
     assert not model.minute_seen_[55] and model.minute_seen_[33] and model.minute_seen_[1]
     assert delay[0] == delay[1] == pytest.approx(model.minute_delay_[46])  # :55 is no better than :46
-    assert delay[2] == pytest.approx(model.predict([46], [9])[0][0], rel=0.1)  # :33 shares :46's class
+    top = model.predict([0], [9])[0][0]
+    assert delay[2] < 0.2 * top  # :33 is estimated from its class (:46), not from :00
