@@ -116,21 +116,26 @@ def match_ticks(
     return [TickObservation(workflow_key, ordered[i], best.get(i)) for i in range(first, last + 1)]
 
 
-def _fill_unseen(values: np.ndarray, seen: np.ndarray, observed: np.ndarray, hour_factor: np.ndarray) -> None:
+def _fill_unseen(values: np.ndarray, seen: np.ndarray, counts: np.ndarray, hour_factor: np.ndarray) -> None:
     """Give minutes no data speaks for (not their own, earlier neighbours' or class's) a value.
 
     Such a minute gets no hour-of-day pattern (see :meth:`ScheduleDelayModel.predict`) and is
-    assumed as good as the best minute observed that is no rounder than it; when only rounder
-    minutes were observed, as good as those are at their best hour (GitHub documents the top of
-    the hour as its busiest time). Borrowing the top of the hour's level and load curve instead
-    would make quiet hours look better for a minute that never showed either, and assuming
-    better than an observed minute of its kind would favour the unknown.
+    assumed to behave like the observed minutes that are no rounder than it (their
+    tick-weighted mean: the best of several noisy minutes would flatter the unknown); when
+    only rounder minutes were observed, like the best of those at their best hour (GitHub
+    documents the top of the hour as its busiest time). Borrowing the top of the hour's level
+    and load curve instead would make quiet hours look better for a minute that never showed
+    either.
     """
+    observed = counts > 0
     if not observed.any() or seen.all():
         return
     for minute in np.nonzero(~seen)[0]:
         alike = observed & (_CLASS_OF >= _CLASS_OF[minute])
-        values[minute] = values[alike].min() if alike.any() else values[observed].min() * hour_factor.min()
+        if alike.any():
+            values[minute] = np.average(values[alike], weights=counts[alike])
+        else:
+            values[minute] = values[observed].min() * hour_factor.min()
 
 
 class ScheduleDelayModel:
@@ -171,8 +176,8 @@ class ScheduleDelayModel:
         self.hour_drop_factor_ = self._hour_factor(hours, dropped.astype(float), self.minute_drop_[minutes])
         self.minute_seen_ = seen_delay | seen_drop
         for values, seen, observed, factor in (
-            (self.minute_delay_, seen_delay, self.minute_runs_ > 0, self.hour_delay_factor_),
-            (self.minute_drop_, seen_drop, self.minute_ticks_ > 0, self.hour_drop_factor_),
+            (self.minute_delay_, seen_delay, self.minute_runs_, self.hour_delay_factor_),
+            (self.minute_drop_, seen_drop, self.minute_ticks_, self.hour_drop_factor_),
         ):
             _fill_unseen(values, seen, observed, factor)
         self.median_delay_by_minute_ = [
