@@ -52,7 +52,9 @@ TEMPLATES = [  # (cron pattern with {m} minute and {h} hour, pattern name)
 ]
 
 
-def _bumps(rng: np.random.Generator, size: int, count: int, low: float, high: float, width: tuple[float, float]) -> np.ndarray:
+def _bumps(
+    rng: np.random.Generator, size: int, count: int, low: float, high: float, width: tuple[float, float]
+) -> np.ndarray:
     """A smooth circular curve ``1 + Σ amplitude·gauss`` with random centres."""
     x = np.arange(size)
     curve = np.ones(size)
@@ -88,11 +90,18 @@ class World:
         peak = rng.uniform(8, 30) * strength
         decay = rng.uniform(0.7, 4)
         self.delay_min = rng.uniform(0.5, 3) + peak * np.exp(-minutes / decay)
-        self.delay_min += strength * (np.where(minutes % 15 == 0, rng.uniform(2, 10), 0) + np.where(minutes % 5 == 0, rng.uniform(0, 4), 0))
+        self.delay_min += strength * (
+            np.where(minutes % 15 == 0, rng.uniform(2, 10), 0) + np.where(minutes % 5 == 0, rng.uniform(0, 4), 0)
+        )
         hot = rng.choice(60, int(rng.integers(1, 4)), replace=False)
         self.delay_min[hot] += strength * rng.uniform(3, 12, len(hot))
-        self.drop = np.clip(rng.uniform(0.002, 0.02) + strength * (rng.uniform(0.05, 0.3) * np.exp(-minutes / decay)
-                            + np.where(minutes % 15 == 0, rng.uniform(0.01, 0.08), 0)), 0, 0.9)
+        self.drop = np.clip(
+            rng.uniform(0.002, 0.02)
+            + strength
+            * (rng.uniform(0.05, 0.3) * np.exp(-minutes / decay) + np.where(minutes % 15 == 0, rng.uniform(0.01, 0.08), 0)),
+            0,
+            0.9,
+        )
         self.drop[hot] += strength * rng.uniform(0.0, 0.1, len(hot))
         self.load_hour = _bumps(rng, 24, 1, 0.2, 1.0, (2.0, 4.0))  # GitHub-wide load: delays, drops
         self.busy_offset = int(rng.integers(-8, 10))  # the team's time zone
@@ -101,7 +110,8 @@ class World:
         self.contention_duration = rng.uniform(0.05, 0.3)
         n_sched, n_push = int(rng.integers(2, 7)), int(rng.integers(2, 5))
         self.workflows = [self._scheduled(i) for i in range(n_sched)] + [
-            Workflow(f"ci-{i}", None, rng.uniform(0.03, 0.2), rng.uniform(3, 30), 1.0, self._own_curve()) for i in range(n_push)
+            Workflow(f"ci-{i}", None, rng.uniform(0.03, 0.2), rng.uniform(3, 30), 1.0, self._own_curve())
+            for i in range(n_push)
         ]
         self.busy_rate = self._busy_rate()
 
@@ -110,14 +120,20 @@ class World:
         template, _ = TEMPLATES[int(rng.integers(0, len(TEMPLATES)))]
         minute = int(rng.choice([0, 0, 0, 30, 15, 45, int(rng.integers(0, 60))]))
         hour = int(rng.integers(0, 24))
-        cron = template.format(m=minute, h=hour, d=int(rng.integers(0, 7)),
-                               h6=",".join(str((hour + k) % 24) for k in sorted((0, 6, 12, 18))),
-                               h2=",".join(str(x) for x in sorted({hour % 24, (hour + 12) % 24})))
+        cron = template.format(
+            m=minute,
+            h=hour,
+            d=int(rng.integers(0, 7)),
+            h6=",".join(str((hour + k) % 24) for k in sorted((0, 6, 12, 18))),
+            h2=",".join(str(x) for x in sorted({hour % 24, (hour + 12) % 24})),
+        )
         duration = float(np.exp(rng.uniform(np.log(2), np.log(60))))
         if "* * * *" in cron and cron.split()[1] == "*":
             duration = min(duration, 20.0)
         zone = str(rng.choice(ZONES)) if rng.random() < 0.25 else None
-        return Workflow(f"sched-{i}", cron, rng.uniform(0.02, 0.15), duration, rng.uniform(0.0, 0.4), self._own_curve(), zone)
+        return Workflow(
+            f"sched-{i}", cron, rng.uniform(0.02, 0.15), duration, rng.uniform(0.0, 0.4), self._own_curve(), zone
+        )
 
     def _own_curve(self) -> np.ndarray:
         """Half the workflows have their own hour effect besides the repository's."""
@@ -140,12 +156,20 @@ class World:
         """Expected push/pull_request runs active per minute of the week (true contention)."""
         mean_duration = np.average([w.duration_min for w in self.workflows], weights=[w.push_share for w in self.workflows])
         kernel = np.ones(int(max(1, round(mean_duration))))
-        wrapped = np.concatenate([self.busy_rate[-len(kernel):], self.busy_rate])
-        return np.convolve(wrapped, kernel)[len(kernel): len(kernel) + WEEK]
+        wrapped = np.concatenate([self.busy_rate[-len(kernel) :], self.busy_rate])
+        return np.convolve(wrapped, kernel)[len(kernel) : len(kernel) + WEEK]
 
     def fail_prob(self, wf: Workflow, mow: np.ndarray, load: np.ndarray) -> np.ndarray:
         hours, days = (mow // 60) % 24, mow // 1440
-        return np.clip(wf.base_fail * self.fail_hour[hours] * wf.hour_curve[hours] * self.fail_weekday[days] * (1 + self.contention_fail * load[mow]), 0, 1)
+        return np.clip(
+            wf.base_fail
+            * self.fail_hour[hours]
+            * wf.hour_curve[hours]
+            * self.fail_weekday[days]
+            * (1 + self.contention_fail * load[mow]),
+            0,
+            1,
+        )
 
     def delay_minutes(self, mow: np.ndarray) -> np.ndarray:
         return self.delay_min[mow % 60] * self.load_hour[(mow // 60) % 24]
@@ -169,8 +193,13 @@ class World:
         start = (mow + np.rint(delay).astype(int)) % WEEK
         length = np.maximum(np.rint(p90).astype(int), 1)
         overlap = (prefix[start + length] - prefix[start]) / length
-        cost = (weights.failure * self.fail_prob(wf, mow, competing) + weights.drop * self.drop_prob(mow)
-                + weights.delay * delay / 60 + weights.duration * (duration / ref - 1) + weights.overlap * overlap)
+        cost = (
+            weights.failure * self.fail_prob(wf, mow, competing)
+            + weights.drop * self.drop_prob(mow)
+            + weights.delay * delay / 60
+            + weights.duration * (duration / ref - 1)
+            + weights.overlap * overlap
+        )
         return float(cost.mean())
 
     def schedule_occupancy(self, crons: dict[str, str]) -> dict[str, np.ndarray]:
@@ -201,11 +230,21 @@ class World:
             mow = np.array([created.weekday() * 1440 + created.hour * 60 + created.minute])
             failed = rng.random() < self.fail_prob(wf, mow, load)[0]
             minutes = self.duration(wf, mow, load)[0] * float(np.exp(rng.normal(0, 0.25)))
-            runs.append(RunRecord(
-                id=next_id[0], repository=self.repo, name=wf.name, created_at=created,
-                updated_at=created + timedelta(minutes=minutes), run_started_at=created,
-                path=f".github/workflows/{wf.name}.yml", event=event, head_branch="main",
-                status="completed", conclusion="failure" if failed else "success"))
+            runs.append(
+                RunRecord(
+                    id=next_id[0],
+                    repository=self.repo,
+                    name=wf.name,
+                    created_at=created,
+                    updated_at=created + timedelta(minutes=minutes),
+                    run_started_at=created,
+                    path=f".github/workflows/{wf.name}.yml",
+                    event=event,
+                    head_branch="main",
+                    status="completed",
+                    conclusion="failure" if failed else "success",
+                )
+            )
             next_id[0] += 1
 
         for wf in self.workflows:
@@ -224,11 +263,14 @@ class World:
             for day in range(HISTORY_DAYS):
                 day_start = start + timedelta(days=day)
                 base = day_start.weekday() * 1440
-                counts = rng.poisson(per_minute[base: base + 1440])
+                counts = rng.poisson(per_minute[base : base + 1440])
                 for minute in np.nonzero(counts)[0]:
                     for _ in range(counts[minute]):
-                        emit(wf, day_start + timedelta(minutes=int(minute), seconds=int(rng.integers(0, 60))),
-                             "push" if rng.random() < 0.6 else "pull_request")
+                        emit(
+                            wf,
+                            day_start + timedelta(minutes=int(minute), seconds=int(rng.integers(0, 60))),
+                            "push" if rng.random() < 0.6 else "pull_request",
+                        )
                 if rng.random() < 0.3:  # manual dispatch at any hour
                     emit(wf, day_start + timedelta(minutes=float(rng.uniform(0, 1440))), "workflow_dispatch")
         return runs
@@ -236,10 +278,12 @@ class World:
     def write_workflows(self, directory: Path) -> None:
         for wf in self.workflows:
             zone = f"      timezone: {wf.timezone}\n" if wf.timezone else ""
-            trigger = f"  schedule:\n    - cron: \"{wf.cron}\"\n{zone}" if wf.cron else "  push:\n"
+            trigger = f'  schedule:\n    - cron: "{wf.cron}"\n{zone}' if wf.cron else "  push:\n"
             (directory / f"{wf.name}.yml").write_text(
                 f"name: {wf.name}\non:\n{trigger}  workflow_dispatch:\njobs:\n  main:\n    runs-on: ubuntu-latest\n"
-                "    steps:\n      - run: make\n", encoding="utf-8")
+                "    steps:\n      - run: make\n",
+                encoding="utf-8",
+            )
 
 
 def _ticks_mow(cron: str, now: datetime, zone: str | None, days: int = 28) -> np.ndarray:
@@ -263,6 +307,7 @@ def valid_github_cron(expression: str) -> bool:
 
 def same_frequency(a: str, b: str) -> bool:
     """Same runs per date over a year and the same within-day spacing, counted with croniter."""
+
     def profile(expression: str) -> tuple[Counter, Counter]:
         it = croniter(expression, datetime(2023, 12, 31, 23, 59))
         per_date: Counter = Counter()
@@ -275,6 +320,7 @@ def same_frequency(a: str, b: str) -> bool:
             cyclic = [y - x for x, y in zip(values, values[1:])] + [values[0] + 1440 - values[-1]]
             gaps[tuple(sorted(cyclic))] += 1
         return per_date, gaps
+
     return profile(a) == profile(b)
 
 
@@ -306,10 +352,21 @@ def run_world(seed: int, weights: Weights) -> dict:
         total += 1
         valid += valid_github_cron(rec["recommended_schedule"])
         kept += same_frequency(wf.cron, rec["recommended_schedule"])
-    share = (lambda gain: gain / achievable if achievable > 1e-9 else 1.0)
+
+    def share(gain: float) -> float:
+        return gain / achievable if achievable > 1e-9 else 1.0
+
     return {
-        "seed": seed, "runs": len(runs), "workflows": total, "share": share(captured), "hash_share": share(captured_hash),
-        "captured": captured, "achievable": achievable, "valid": valid, "frequency_kept": kept, "seconds": seconds,
+        "seed": seed,
+        "runs": len(runs),
+        "workflows": total,
+        "share": share(captured),
+        "hash_share": share(captured_hash),
+        "captured": captured,
+        "achievable": achievable,
+        "valid": valid,
+        "frequency_kept": kept,
+        "seconds": seconds,
         "changes": sum(r["change"] for r in result["recommendations"]),
     }
 
@@ -321,17 +378,25 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     weights = Weights()
     rows = [run_world(args.seed + i, weights) for i in range(args.worlds)]
-    print(f"{'world':>6} {'runs':>6} {'wfs':>4} {'moved':>5} {'share':>6} {'hash':>6} {'captured':>9} {'achievable':>10} {'valid':>6} {'freq':>5} {'sec':>5}")
+    header = ("world", "runs", "wfs", "moved", "share", "hash", "captured", "achievable", "valid", "freq", "sec")
+    print(" ".join(f"{h:>10}" for h in header))
     for r in rows:
-        print(f"{r['seed']:>6} {r['runs']:>6} {r['workflows']:>4} {r['changes']:>5} {r['share']:>6.2f} {r['hash_share']:>6.2f} {r['captured']:>9.4f} "
-              f"{r['achievable']:>10.4f} {r['valid']:>3}/{r['workflows']:<2} {r['frequency_kept']:>2}/{r['workflows']:<2} {r['seconds']:>5.1f}")
+        cells = (
+            r["seed"], r["runs"], r["workflows"], r["changes"], f"{r['share']:.2f}", f"{r['hash_share']:.2f}",
+            f"{r['captured']:.4f}", f"{r['achievable']:.4f}", f"{r['valid']}/{r['workflows']}",
+            f"{r['frequency_kept']}/{r['workflows']}", f"{r['seconds']:.1f}",
+        )  # fmt: skip
+        print(" ".join(f"{c:>10}" for c in cells))
     mean = sum(r["share"] for r in rows) / len(rows)
     total = sum(r["workflows"] for r in rows)
     valid = sum(r["valid"] for r in rows)
     kept = sum(r["frequency_kept"] for r in rows)
-    print(f"average share of achievable improvement: {mean:.3f} (target ≥ 0.7); "
-          f"blind hash baseline (like Jenkins H): {sum(r['hash_share'] for r in rows) / len(rows):.3f}")
-    print(f"valid GitHub crons: {valid}/{total} ({valid / total:.0%}); frequency and day pattern kept: {kept}/{total} ({kept / total:.0%})")
+    print(
+        f"average share of achievable improvement: {mean:.3f} (target ≥ 0.7); "
+        f"blind hash baseline (like Jenkins H): {sum(r['hash_share'] for r in rows) / len(rows):.3f}"
+    )
+    print(f"valid GitHub crons: {valid}/{total} ({valid / total:.0%}); ", end="")
+    print(f"frequency and day pattern kept: {kept}/{total} ({kept / total:.0%})")
     return 0 if mean >= 0.7 and valid == total and kept == total else 1
 
 

@@ -28,11 +28,15 @@ def test_runs_pair_with_the_latest_tick_before_them() -> None:
 
 def test_a_run_far_after_its_tick_is_not_counted() -> None:
     ticks = [T0, T0 + timedelta(days=1)]
-    observed = match_ticks("o/r:x", ticks, [T0 + timedelta(hours=5), T0 + timedelta(days=1, minutes=2)], max_delay_seconds=3600)
+    observed = match_ticks(
+        "o/r:x", ticks, [T0 + timedelta(hours=5), T0 + timedelta(days=1, minutes=2)], max_delay_seconds=3600
+    )
     assert [(o.tick, o.delay_seconds) for o in observed] == [(ticks[1], 120.0)]
 
 
-def _observations(rng: np.random.Generator, minute: int, mean_delay: float, drop: float, n: int, hour_scale: dict[int, float] | None = None) -> list[TickObservation]:
+def _observations(
+    rng: np.random.Generator, minute: int, mean_delay: float, drop: float, n: int, hour_scale: dict[int, float] | None = None
+) -> list[TickObservation]:
     out = []
     for i in range(n):
         tick = T0 + timedelta(hours=i, minutes=minute)
@@ -44,7 +48,9 @@ def _observations(rng: np.random.Generator, minute: int, mean_delay: float, drop
 
 def test_learns_that_the_top_of_the_hour_is_slower_and_drops_more() -> None:
     rng = np.random.default_rng(3)
-    obs = _observations(rng, 0, 900, 0.2, 400) + _observations(rng, 30, 420, 0.08, 400) + _observations(rng, 17, 90, 0.01, 400)
+    obs = (
+        _observations(rng, 0, 900, 0.2, 400) + _observations(rng, 30, 420, 0.08, 400) + _observations(rng, 17, 90, 0.01, 400)
+    )
     model = ScheduleDelayModel().fit(obs)
     delay, drop = model.predict([0, 30, 17], [12, 12, 12])
     assert delay[0] > delay[1] > delay[2]
@@ -52,7 +58,10 @@ def test_learns_that_the_top_of_the_hour_is_slower_and_drops_more() -> None:
     assert delay[0] == pytest.approx(900, rel=0.2) and delay[2] == pytest.approx(90, rel=0.3)
     profile = model.minute_profile()
     assert len(profile) == 60 and profile[0]["ticks"] == 400 and profile[5]["ticks"] == 0
-    assert profile[5]["median_delay_seconds"] is None and profile[0]["median_delay_seconds"] > profile[17]["median_delay_seconds"]
+    assert (
+        profile[5]["median_delay_seconds"] is None
+        and profile[0]["median_delay_seconds"] > profile[17]["median_delay_seconds"]
+    )
 
 
 def test_beats_a_single_average_on_unseen_ticks() -> None:

@@ -36,12 +36,33 @@ class History:
         self.runs: list[RunRecord] = []
 
     def add(self, name: str, created: datetime, event: str, failed: bool, minutes: float = 5.0, repo: str = REPO) -> None:
-        self.runs.append(RunRecord(
-            id=len(self.runs) + 1, repository=repo, name=name, created_at=created, run_started_at=created,
-            updated_at=created + timedelta(minutes=minutes), path=f".github/workflows/{name}.yml", event=event,
-            head_branch="main", status="completed", conclusion="failure" if failed else "success"))
+        self.runs.append(
+            RunRecord(
+                id=len(self.runs) + 1,
+                repository=repo,
+                name=name,
+                created_at=created,
+                run_started_at=created,
+                updated_at=created + timedelta(minutes=minutes),
+                path=f".github/workflows/{name}.yml",
+                event=event,
+                head_branch="main",
+                status="completed",
+                conclusion="failure" if failed else "success",
+            )
+        )
 
-    def scheduled(self, name: str, cron: str, days: int, delay_min: float, drop: float, fail: float, end: datetime = NOW, minutes: float = 5.0) -> None:
+    def scheduled(
+        self,
+        name: str,
+        cron: str,
+        days: int,
+        delay_min: float,
+        drop: float,
+        fail: float,
+        end: datetime = NOW,
+        minutes: float = 5.0,
+    ) -> None:
         for tick in Cron.parse(cron).ticks(end - timedelta(days=days), end):
             if self.rng.random() >= drop:
                 created = tick + timedelta(minutes=float(self.rng.exponential(delay_min)))
@@ -107,7 +128,9 @@ def test_keep_when_no_slot_saves_enough(learned: tuple[list[RunRecord], Path]) -
 def test_weights_change_the_decision(learned: tuple[list[RunRecord], Path]) -> None:
     runs, directory = learned
     only_failures = Weights(drop=0, delay=0, duration=0, overlap=0, round_minute=0)
-    rec = next(r for r in recommend(runs, directory, REPO, NOW, only_failures)["recommendations"] if r["workflow"] == "nightly")
+    rec = next(
+        r for r in recommend(runs, directory, REPO, NOW, only_failures)["recommendations"] if r["workflow"] == "nightly"
+    )
     assert Cron.parse(rec["recommended_schedule"]).hours[0] not in (5, 6, 7)
 
 
@@ -154,7 +177,9 @@ def test_liveness_warns_about_stale_schedules_drops_and_inactivity(tmp_path: Pat
     history.add("ci", NOW - timedelta(days=55), "push", False)
     rec = recommend(history.runs, tmp_path, REPO, NOW)["recommendations"][0]
     live = rec["liveness"]
-    assert live["dropped_ticks"] > 0 and live["drop_rate"] == pytest.approx(live["dropped_ticks"] / live["ticks_observed"], abs=1e-3)
+    assert live["dropped_ticks"] > 0 and live["drop_rate"] == pytest.approx(
+        live["dropped_ticks"] / live["ticks_observed"], abs=1e-3
+    )
     assert 0 < live["delay_seconds"]["median"] < 600
     text = "\n".join(live["warnings"])
     assert re.search(r"Last scheduled run was 1[01] days ago, but the cron fires at least every 24 hours", text)
@@ -181,7 +206,9 @@ class FakePredictor:
         if self.fail:
             raise RuntimeError("model not fitted")
         self.contexts.extend(contexts)
-        return [Prediction(duration_p50_seconds=1200.0, duration_p90_seconds=1800.0, success_probability=0.9) for _ in contexts]
+        return [
+            Prediction(duration_p50_seconds=1200.0, duration_p90_seconds=1800.0, success_probability=0.9) for _ in contexts
+        ]
 
     def describe(self, workflow_key: str) -> dict[str, Any]:
         return {"resource_impact": "medium"}
@@ -190,7 +217,11 @@ class FakePredictor:
 def test_predictor_supplies_duration_level_and_resource_impact(learned: tuple[list[RunRecord], Path]) -> None:
     runs, directory = learned
     predictor = FakePredictor()
-    rec = next(r for r in recommend(runs, directory, REPO, NOW, predictor=predictor)["recommendations"] if r["workflow"] == "nightly")
+    rec = next(
+        r
+        for r in recommend(runs, directory, REPO, NOW, predictor=predictor)["recommendations"]
+        if r["workflow"] == "nightly"
+    )
     assert rec["resource_impact"] == "medium" and 900 < rec["expected_duration_seconds"] < 1600
     assert {c.workflow_key for c in predictor.contexts} >= {f"{REPO}:.github/workflows/nightly.yml"}
     broken = recommend(runs, directory, REPO, NOW, predictor=FakePredictor(fail=True))["recommendations"][0]

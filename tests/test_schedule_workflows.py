@@ -38,7 +38,10 @@ def test_bare_on_key_is_read_although_yaml_makes_it_true() -> None:
     workflow, errors = parse_workflow(NIGHTLY, ".github/workflows/nightly.yml")
     assert errors == []
     assert workflow is not None and workflow.name == "Nightly"
-    assert [(c.expression, c.timezone) for c in workflow.schedules] == [("0 3 * * *", None), ("30 2 * * 1-5", "Europe/Berlin")]
+    assert [(c.expression, c.timezone) for c in workflow.schedules] == [
+        ("0 3 * * *", None),
+        ("30 2 * * 1-5", "Europe/Berlin"),
+    ]
 
 
 def test_job_timeouts_and_jobs_without_one() -> None:

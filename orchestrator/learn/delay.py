@@ -183,7 +183,9 @@ class ScheduleDelayModel:
         self.median_delay_by_minute_ = [
             float(np.median(delays[ran & (minutes == m)])) if (ran & (minutes == m)).any() else None for m in range(60)
         ]
-        self.drop_rate_by_minute_ = [float(dropped[minutes == m].mean()) if (minutes == m).any() else None for m in range(60)]
+        self.drop_rate_by_minute_ = [
+            float(dropped[minutes == m].mean()) if (minutes == m).any() else None for m in range(60)
+        ]
         self._observed = (minutes, hours, dropped, delays)
 
     def _by_minute(self, minutes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,7 +228,9 @@ class ScheduleDelayModel:
         if not hasattr(self, "minute_delay_"):
             raise RuntimeError("ScheduleDelayModel is not fitted yet; call fit(observations) first")
 
-    def predict(self, minutes: Sequence[int] | np.ndarray, hours: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def predict(
+        self, minutes: Sequence[int] | np.ndarray, hours: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Expected delay in seconds and drop probability for ticks at these UTC minutes and hours."""
         self._check_fitted()
         m = np.asarray(minutes, dtype=int) % 60

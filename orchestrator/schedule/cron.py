@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ class Cron:
 
     # ----- understanding ------------------------------------------------------------------
     @property
-    def zone(self) -> ZoneInfo | timezone:
+    def zone(self) -> tzinfo:
         return ZoneInfo(self.timezone) if self.timezone else timezone.utc
 
     @property
@@ -182,7 +182,10 @@ class Cron:
         start = date(_REFERENCE_YEAR, 1, 1)
         days = 7 if self.weekly_periodic else 366 * 2
         ticks = sorted(
-            (d - start).days * 1440 + h * 60 + m for d in self.run_dates(start, days) for h in self.hours for m in self.minutes
+            (d - start).days * 1440 + h * 60 + m
+            for d in self.run_dates(start, days)
+            for h in self.hours
+            for m in self.minutes
         )
         gaps = _cyclic_gaps(ticks, 7 * 1440) if self.weekly_periodic else [b - a for a, b in zip(ticks, ticks[1:])]
         return min(gaps) if gaps else 7 * 1440
@@ -207,7 +210,7 @@ class Cron:
         return out
 
 
-def to_utc(local: datetime, zone: ZoneInfo | timezone) -> datetime:
+def to_utc(local: datetime, zone: tzinfo) -> datetime:
     """Interpret naive ``local`` in ``zone``; a time inside a DST gap advances to the gap's end."""
     if zone is timezone.utc:
         return local.replace(tzinfo=timezone.utc)

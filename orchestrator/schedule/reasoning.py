@@ -44,9 +44,15 @@ def explain(
     lines.append(_hours(failure, hour_now, hour_new))
     lines.extend(_minutes(delay, minute_now, minute_new))
     if overlaps_now:
-        lines.append("Often overlaps with: " + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in overlaps_now[:3]))
+        lines.append(
+            "Often overlaps with: "
+            + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in overlaps_now[:3])
+        )
     if result["change"] and result["conflicts"]:
-        lines.append("Still overlaps after the move with: " + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in result["conflicts"][:3]))
+        lines.append(
+            "Still overlaps after the move with: "
+            + ", ".join(f"{c['workflow']} ({c['minutes_per_day']:g} min/day)" for c in result["conflicts"][:3])
+        )
     scored = result["score"]["entries"][0]
     if "terms" in scored:
         now_active, new_active = scored["terms"]["overlap"]

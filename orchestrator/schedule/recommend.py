@@ -107,7 +107,9 @@ def recommend(
     delay_grid, drop_grid = _delay_grids(delay)
 
     occupancy = {p.file.path: _occupancy(p, delay_grid, drop_grid) for p in plans}
-    current_windows = [WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans]
+    current_windows = [
+        WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans
+    ]
     for plan in sorted(plans, key=lambda p: (-float(np.median(p.p90)), p.file.path)):
         for index, entry in enumerate(plan.entries):
             others = busy + sum((occ for path, occ in occupancy.items() if path != plan.file.path), np.zeros(WEEK_MINUTES))
@@ -121,19 +123,40 @@ def recommend(
         occupancy[plan.file.path] = _occupancy(plan, delay_grid, drop_grid)
 
     confidence = _confidence(plans, failure, delay, weights, cold, bootstrap, seed)
-    planned_windows = [WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans]
+    planned_windows = [
+        WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans
+    ]
     conflicts_now, conflicts_after = find_conflicts(current_windows), find_conflicts(planned_windows)
     last_activity = max((r.created_at for r in repo_runs if r.event != "schedule"), default=None)
     history_start = min((r.created_at for r in repo_runs), default=None)
     recommendations = [
-        _result(p, failure, delay, busy, weights, predictor, cold, confidence[p.file.path], conflicts_now, conflicts_after,
-                last_activity, history_start, now)
+        _result(
+            p,
+            failure,
+            delay,
+            busy,
+            weights,
+            predictor,
+            cold,
+            confidence[p.file.path],
+            conflicts_now,
+            conflicts_after,
+            last_activity,
+            history_start,
+            now,
+        )
         for p in plans
     ]
     unscheduled = [
-        {"workflow": f.name, "path": f.path, "timeout_minutes": recommend_timeout(
-            [r.duration_seconds for r in _history_of(f, repo_runs) if r.outcome == SUCCESS], f.job_timeouts)}
-        for f in files if not f.schedules
+        {
+            "workflow": f.name,
+            "path": f.path,
+            "timeout_minutes": recommend_timeout(
+                [r.duration_seconds for r in _history_of(f, repo_runs) if r.outcome == SUCCESS], f.job_timeouts
+            ),
+        }
+        for f in files
+        if not f.schedules
     ]
     return {
         "repository": repo,
@@ -284,7 +307,13 @@ def _cold_rotations(entry: _Entry, path: str, busy_known: bool) -> list[int]:
 
 
 def _confidence(
-    plans: Sequence[_Workflow], failure: FailureModel, delay: ScheduleDelayModel, weights: Weights, cold: bool, bootstrap: int, seed: int
+    plans: Sequence[_Workflow],
+    failure: FailureModel,
+    delay: ScheduleDelayModel,
+    weights: Weights,
+    cold: bool,
+    bootstrap: int,
+    seed: int,
 ) -> dict[str, dict[str, Any]]:
     """Share of bootstrap resamples in which each decision (move, or keep) still holds, × volume."""
     rng = np.random.default_rng(seed)
@@ -371,7 +400,9 @@ def _result(
             [e.cron for e in plan.entries], plan.observations, scheduled, last_activity, history_start, now
         ),
     }
-    result["reasoning"] = explain(plan, result, failure, delay, busy, weights, [_other_side(c, plan.file.path) for c in mine_now])
+    result["reasoning"] = explain(
+        plan, result, failure, delay, busy, weights, [_other_side(c, plan.file.path) for c in mine_now]
+    )
     return result
 
 
@@ -393,9 +424,15 @@ def _score(plan: _Workflow) -> dict[str, Any]:
             continue
         mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[entry.chosen]])
         terms = {name: [round(float(v), 4) for v in table[mows].mean(axis=1)] for name, table in entry.tables.items()}
-        out["entries"].append({"cron": entry.cron.expression, "current": terms.pop("total")[0],
-                               "recommended": float(entry.tables["total"][mows[1]].mean().round(4)), "terms": terms,
-                               "note": entry.note})
+        out["entries"].append(
+            {
+                "cron": entry.cron.expression,
+                "current": terms.pop("total")[0],
+                "recommended": float(entry.tables["total"][mows[1]].mean().round(4)),
+                "terms": terms,
+                "note": entry.note,
+            }
+        )
     return out
 
 

@@ -182,13 +182,18 @@ class FailureModel:
         observed = np.bincount(index, weights=failed, minlength=size)
         predicted = np.bincount(index, weights=expected, minlength=size)
         if smooth:
-            observed, predicted = circular_smooth(observed, self.neighbour_weight), circular_smooth(predicted, self.neighbour_weight)
+            observed, predicted = (
+                circular_smooth(observed, self.neighbour_weight),
+                circular_smooth(predicted, self.neighbour_weight),
+            )
         pseudo = self.prior_strength * max(self.overall_failure_rate_, 1e-9)
         return (observed + pseudo) / (predicted + pseudo)
 
     def resampled(self, rng: np.random.Generator) -> "FailureModel":
         """A copy fitted on a week-block bootstrap resample of the same runs (for confidence)."""
-        clone = FailureModel(self.prior_strength, self.half_life_days, self.level_prior_runs, self.neighbour_weight, self.iterations)
+        clone = FailureModel(
+            self.prior_strength, self.half_life_days, self.level_prior_runs, self.neighbour_weight, self.iterations
+        )
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
         clone._fit_arrays(block_resample(self._blocks, rng))
         return clone

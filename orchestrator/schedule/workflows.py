@@ -105,7 +105,8 @@ def parse_workflow(text: str, path: str) -> tuple[WorkflowFile | None, list[Work
     # YAML 1.1 reads the bare key ``on`` as the boolean True.
     triggers = data.get("on", data.get(True))
     schedules = tuple(_schedules(triggers, path, errors))
-    jobs = data.get("jobs") if isinstance(data.get("jobs"), Mapping) else {}
+    raw_jobs = data.get("jobs")
+    jobs: Mapping[str, Any] = raw_jobs if isinstance(raw_jobs, Mapping) else {}
     return (
         WorkflowFile(
             path=path,
@@ -137,7 +138,9 @@ def _schedules(triggers: Any, path: str, errors: list[WorkflowFileError]) -> lis
         tz = entry.get("timezone")
         if tz is not None:
             if not isinstance(tz, str) or not _valid_zone(tz):
-                errors.append(WorkflowFileError(path, f"{where}.timezone {tz!r} is not an IANA time zone such as Europe/Berlin"))
+                errors.append(
+                    WorkflowFileError(path, f"{where}.timezone {tz!r} is not an IANA time zone such as Europe/Berlin")
+                )
                 continue
         try:
             out.append(Cron.parse(entry["cron"], tz))
@@ -160,8 +163,10 @@ def _job_timeouts(jobs: Mapping[str, Any]) -> dict[str, float | None]:
         if not isinstance(job, Mapping) or "uses" in job:
             continue
         value = job.get("timeout-minutes")
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-        out[str(job_id)] = float(value) if is_number else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            out[str(job_id)] = float(value)
+        else:
+            out[str(job_id)] = None
     return out
 
 
@@ -178,7 +183,9 @@ def _concurrency_groups(data: Mapping[str, Any], jobs: Mapping[str, Any], path: 
         if not isinstance(group, (str, int)) or isinstance(group, bool):
             continue
         text = str(group)
-        text = _EXPRESSION.sub(lambda m: f"<{path}>" if "github.workflow" in m.group(0) else m.group(0).replace(" ", ""), text)
+        text = _EXPRESSION.sub(
+            lambda m: f"<{path}>" if "github.workflow" in m.group(0) else m.group(0).replace(" ", ""), text
+        )
         if text not in groups:
             groups.append(text)
     return groups
