@@ -62,8 +62,8 @@ def explain(
             + " (push and pull_request runs plus other schedules)"
         )
     lines.append(
-        f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min (p90 {result['duration_p90_seconds'] / 60:.1f} min)"
-        f" at hour {hour_new} UTC, from {plan.duration_source}"
+        f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min "
+        f"(p90 {result['duration_p90_seconds'] / 60:.1f} min) at hour {hour_new} UTC, from {plan.duration_source}"
     )
     lines.append(_confidence(result))
     lines.extend(f"Warning: {w}" for w in result["liveness"]["warnings"])

@@ -106,26 +106,25 @@ def recommend(
     cold = failure.n_runs_ < weights.cold_start_runs
     delay_grid, drop_grid = _delay_grids(delay)
 
-    occupancy = {p.file.path: _occupancy(p, delay_grid, drop_grid) for p in plans}
-    current_windows = [
-        WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans
-    ]
+    placed = {
+        (p.file.path, i): _entry_occupancy(e, p, delay_grid, drop_grid) for p in plans for i, e in enumerate(p.entries)
+    }
+    current_windows = _windows(plans, placed)
+    total = busy + sum(placed.values(), np.zeros(WEEK_MINUTES))
     for plan in sorted(plans, key=lambda p: (-float(np.median(p.p90)), p.file.path)):
         for index, entry in enumerate(plan.entries):
-            others = busy + sum((occ for path, occ in occupancy.items() if path != plan.file.path), np.zeros(WEEK_MINUTES))
-            others = others + sum(
-                (_entry_occupancy(e, plan, delay_grid, drop_grid) for i, e in enumerate(plan.entries) if i != index),
-                np.zeros(WEEK_MINUTES),
+            own = (plan.file.path, index)
+            entry.others = total - placed[own]  # every other run, the workflow's other entries included
+            entry.tables = cost_table(
+                weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
             )
-            entry.others = others
-            entry.tables = cost_table(weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, others)
             _choose(entry, plan, weights, cold, busy_runs > 0)
-        occupancy[plan.file.path] = _occupancy(plan, delay_grid, drop_grid)
+            moved = _entry_occupancy(entry, plan, delay_grid, drop_grid)
+            total += moved - placed[own]
+            placed[own] = moved
 
     confidence = _confidence(plans, failure, delay, weights, cold, bootstrap, seed)
-    planned_windows = [
-        WorkflowWindows(p.file.name, p.file.path, occupancy[p.file.path], p.file.concurrency_groups) for p in plans
-    ]
+    planned_windows = _windows(plans, placed)
     conflicts_now, conflicts_after = find_conflicts(current_windows), find_conflicts(planned_windows)
     last_activity = max((r.created_at for r in repo_runs if r.event != "schedule"), default=None)
     history_start = min((r.created_at for r in repo_runs), default=None)
@@ -266,8 +265,17 @@ def _entry_occupancy(entry: _Entry, plan: _Workflow, delay: np.ndarray, drop: np
     return window_occupancy(starts, lengths, 1.0 - drop[mows], entry.horizon.weeks)
 
 
-def _occupancy(plan: _Workflow, delay: np.ndarray, drop: np.ndarray) -> np.ndarray:
-    return sum((_entry_occupancy(e, plan, delay, drop) for e in plan.entries), np.zeros(WEEK_MINUTES))
+def _windows(plans: Sequence[_Workflow], placed: dict[tuple[str, int], np.ndarray]) -> list[WorkflowWindows]:
+    """Each workflow's windows (all its cron entries together), for the conflict report."""
+    return [
+        WorkflowWindows(
+            p.file.name,
+            p.file.path,
+            sum((placed[(p.file.path, i)] for i in range(len(p.entries))), np.zeros(WEEK_MINUTES)),
+            p.file.concurrency_groups,
+        )
+        for p in plans
+    ]
 
 
 def _choose(entry: _Entry, plan: _Workflow, weights: Weights, cold: bool, busy_known: bool) -> None:

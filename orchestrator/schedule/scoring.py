@@ -232,38 +232,29 @@ def circular_smooth(values: np.ndarray, weight: float) -> np.ndarray:
 
 def run_occupancy(runs: Sequence[RunRecord], max_minutes: float = 360.0) -> tuple[np.ndarray, float]:
     """Average number of these runs active at each UTC minute of the week, and the weeks spanned."""
-    occupancy = np.zeros(WEEK_MINUTES + 1)
     if not runs:
-        return occupancy[:-1], 0.0
+        return np.zeros(WEEK_MINUTES), 0.0
     first = min(r.created_at for r in runs)
     last = max(r.created_at for r in runs)
     weeks = max(1.0, (last - first).total_seconds() / (7 * 86400))
-    for run in runs:
-        start = minute_of_week(run.started_at)
-        length = int(min(max(run.duration_seconds / 60.0, 1.0), max_minutes))
-        _add_interval(occupancy, start, length, 1.0)
-    return np.cumsum(occupancy)[:-1] / weeks, weeks
+    starts = np.array([minute_of_week(r.started_at) for r in runs])
+    lengths = np.array([min(max(r.duration_seconds / 60.0, 1.0), max_minutes) for r in runs])
+    return window_occupancy(starts, np.floor(lengths), np.ones(len(runs)), weeks), weeks
 
 
 def window_occupancy(starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, weeks: float) -> np.ndarray:
-    """Expected active runs per UTC minute of the week for predicted windows ``[start, start+length)``."""
-    occupancy = np.zeros(WEEK_MINUTES + 1)
-    for start, length, weight in zip(starts, lengths, weights):
-        _add_interval(occupancy, int(start) % WEEK_MINUTES, int(max(1, round(length))), float(weight))
-    return np.cumsum(occupancy)[:-1] / max(weeks, 1e-9)
-
-
-def _add_interval(diff: np.ndarray, start: int, length: int, weight: float) -> None:
-    """Add ``weight`` over a circular interval of the week to a difference array."""
-    length = min(length, WEEK_MINUTES)
-    end = start + length
-    diff[start] += weight
-    if end <= WEEK_MINUTES:
-        diff[end] -= weight
-    else:
-        diff[WEEK_MINUTES] -= weight
-        diff[0] += weight
-        diff[end - WEEK_MINUTES] -= weight
+    """Expected active runs per UTC minute of the week for windows ``[start, start+length)``,
+    summed over ``weeks`` of ticks and divided by them (circular: a window may wrap past Sunday)."""
+    begin = np.asarray(starts, dtype=float).astype(int) % WEEK_MINUTES
+    end = begin + np.clip(np.rint(lengths).astype(int), 1, WEEK_MINUTES)
+    weight = np.asarray(weights, dtype=float)
+    wraps = end > WEEK_MINUTES
+    diff = np.zeros(WEEK_MINUTES + 1)
+    np.add.at(diff, begin, weight)
+    np.add.at(diff, np.where(wraps, WEEK_MINUTES, end), -weight)
+    np.add.at(diff, np.zeros(int(wraps.sum()), dtype=int), weight[wraps])
+    np.add.at(diff, end[wraps] - WEEK_MINUTES, -weight[wraps])
+    return np.cumsum(diff)[:-1] / max(weeks, 1e-9)
 
 
 def window_average(occupancy: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

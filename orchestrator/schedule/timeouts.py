@@ -60,6 +60,7 @@ def recommend_timeout(
     set_values = [m for m in job_timeouts.values() if m is not None]
     if set_values and min(set_values) < p99:
         out["warnings"].append(
-            f"timeout-minutes {min(set_values):g} is below the p99 of successful runs ({p99:.1f} min): slow good runs get cancelled"
+            f"timeout-minutes {min(set_values):g} is below the p99 of successful runs ({p99:.1f} min): "
+            "slow good runs get cancelled"
         )
     return out
