@@ -15,13 +15,13 @@ from ..learn.delay import ScheduleDelayModel
 from .scoring import FailureModel, Weights
 
 if TYPE_CHECKING:  # pragma: no cover - import cycle only for type names
-    from .recommend import _Workflow
+    from .plan import WorkflowPlan
 
 __all__ = ["explain"]
 
 
 def explain(
-    plan: "_Workflow",
+    plan: "WorkflowPlan",
     result: dict[str, Any],
     failure: FailureModel,
     delay: ScheduleDelayModel,
@@ -75,7 +75,7 @@ def _most_common(values: np.ndarray) -> int:
     return int(Counter(values.tolist()).most_common(1)[0][0])
 
 
-def _decision(plan: "_Workflow", result: dict[str, Any], weights: Weights) -> str:
+def _decision(plan: "WorkflowPlan", result: dict[str, Any], weights: Weights) -> str:
     scored = result["score"]["entries"]
     if result["change"]:
         now_cost = sum(e.get("current", 0.0) for e in scored)

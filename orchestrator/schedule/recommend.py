@@ -10,9 +10,7 @@ scaled by data volume.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,14 +18,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import UsageError
-from ..learn.delay import ScheduleDelayModel, TickObservation, match_ticks
+from ..learn.delay import ScheduleDelayModel
 from ..model import SUCCESS, RunRecord, format_time
 from .conflicts import WorkflowWindows, find_conflicts
-from .cron import MIN_GAP_MINUTES, Cron, frequency_signature, is_round_minute
-from .liveness import liveness
-from .reasoning import explain
-from .scoring import BUSY_EVENTS, WEEK_MINUTES, FailureModel, Weights, cost_table, run_occupancy, window_occupancy
-from .slots import DurationShape, Horizon, duration_by_hour, horizon_for
+from .plan import WorkflowPlan, choose, delay_grids, entry_occupancy, plan_workflow
+from .results import result_for
+from .scoring import BUSY_EVENTS, WEEK_MINUTES, FailureModel, Weights, cost_table, run_occupancy
+from .slots import DurationShape
 from .timeouts import recommend_timeout
 from .workflows import WorkflowFile, read_workflows
 
@@ -35,36 +32,6 @@ __all__ = ["recommend", "DEFAULT_BOOTSTRAP"]
 
 #: Bootstrap resamples behind each confidence figure.
 DEFAULT_BOOTSTRAP = 40
-#: A scheduled run later than this after its tick (or later than the cron's interval) is not
-#: counted as that tick's run: GitHub's worst queueing is tens of minutes, not hours.
-MAX_SCHEDULE_DELAY_SECONDS = 3 * 3600.0
-
-
-@dataclass
-class _Entry:
-    """One cron entry of one workflow while the plan is being made."""
-
-    cron: Cron
-    horizon: Horizon
-    rotations: list[tuple[int, int]]
-    chosen: int = 0  # index into rotations; 0 is the current schedule
-    costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    tables: dict[str, np.ndarray] = field(default_factory=dict)
-    others: np.ndarray = field(default_factory=lambda: np.zeros(WEEK_MINUTES))
-    cold_minute: int | None = None
-    note: str | None = None
-
-
-@dataclass
-class _Workflow:
-    file: WorkflowFile
-    key: str
-    runs: list[RunRecord]
-    p50: np.ndarray
-    p90: np.ndarray
-    duration_source: str
-    entries: list[_Entry]
-    observations: list[TickObservation]
 
 
 def recommend(
@@ -99,16 +66,14 @@ def recommend(
     keys = {f.path: _workflow_key(histories[f.path], repo, f.path) for f in scheduled_files}
     levels, model_note = _model_levels(predictor, list(keys.values()), now)
     plans = [
-        _plan_workflow(f, keys[f.path], histories[f.path], shape, levels.get(keys[f.path]), model_note, now)
+        plan_workflow(f, keys[f.path], histories[f.path], shape, levels.get(keys[f.path]), model_note, now)
         for f in scheduled_files
     ]
     delay = ScheduleDelayModel(prior_strength=weights.prior_strength).fit([o for p in plans for o in p.observations])
     cold = failure.n_runs_ < weights.cold_start_runs
-    delay_grid, drop_grid = _delay_grids(delay)
+    delay_grid, drop_grid = delay_grids(delay)
 
-    placed = {
-        (p.file.path, i): _entry_occupancy(e, p, delay_grid, drop_grid) for p in plans for i, e in enumerate(p.entries)
-    }
+    placed = {(p.file.path, i): entry_occupancy(e, p, delay_grid, drop_grid) for p in plans for i, e in enumerate(p.entries)}
     current_windows = _windows(plans, placed)
     total = busy + sum(placed.values(), np.zeros(WEEK_MINUTES))
     for plan in sorted(plans, key=lambda p: (-float(np.median(p.p90)), p.file.path)):
@@ -118,8 +83,8 @@ def recommend(
             entry.tables = cost_table(
                 weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
             )
-            _choose(entry, plan, weights, cold, busy_runs > 0)
-            moved = _entry_occupancy(entry, plan, delay_grid, drop_grid)
+            choose(entry, plan, weights, cold, busy_runs > 0)
+            moved = entry_occupancy(entry, plan, delay_grid, drop_grid)
             total += moved - placed[own]
             placed[own] = moved
 
@@ -129,7 +94,7 @@ def recommend(
     last_activity = max((r.created_at for r in repo_runs if r.event != "schedule"), default=None)
     history_start = min((r.created_at for r in repo_runs), default=None)
     recommendations = [
-        _result(
+        result_for(
             p,
             failure,
             delay,
@@ -230,92 +195,8 @@ def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[d
     return levels, ""
 
 
-def _plan_workflow(
-    file: WorkflowFile,
-    key: str,
-    history: list[RunRecord],
-    shape: DurationShape,
-    model_level: tuple[float, float] | None,
-    model_note: str,
-    now: datetime,
-) -> _Workflow:
-    p50, p90, source = duration_by_hour(key, history, shape, model_level)
-    source += model_note
-    entries = [_Entry(c, horizon_for(c, now), c.rotations()) for c in file.schedules]
-    scheduled = [r.created_at for r in history if r.event == "schedule"]
-    observations: list[TickObservation] = []
-    if scheduled:
-        start, end = min(scheduled) - timedelta(days=1), max(scheduled) + timedelta(seconds=1)
-        ticks = sorted({t for c in file.schedules for t in c.ticks(start, end)})
-        shortest = min(c.min_gap_minutes for c in file.schedules) * 60.0
-        limit = min(MAX_SCHEDULE_DELAY_SECONDS, max(shortest, MIN_GAP_MINUTES * 60.0))
-        observations = match_ticks(key, ticks, scheduled, max_delay_seconds=limit)
-    return _Workflow(file, key, history, p50, p90, source, entries, observations)
-
-
-def _delay_grids(model: ScheduleDelayModel) -> tuple[np.ndarray, np.ndarray]:
-    cells = np.arange(WEEK_MINUTES)
-    return model.predict(cells % 60, (cells // 60) % 24)
-
-
-def _entry_occupancy(entry: _Entry, plan: _Workflow, delay: np.ndarray, drop: np.ndarray) -> np.ndarray:
-    mows = entry.horizon.minutes_of_week([entry.rotations[entry.chosen]])[0]
-    starts = mows + delay[mows] / 60.0
-    lengths = np.maximum(plan.p90[(mows // 60) % 24] / 60.0, 1.0)
-    return window_occupancy(starts, lengths, 1.0 - drop[mows], entry.horizon.weeks)
-
-
-def _windows(plans: Sequence[_Workflow], placed: dict[tuple[str, int], np.ndarray]) -> list[WorkflowWindows]:
-    """Each workflow's windows (all its cron entries together), for the conflict report."""
-    return [
-        WorkflowWindows(
-            p.file.name,
-            p.file.path,
-            sum((placed[(p.file.path, i)] for i in range(len(p.entries))), np.zeros(WEEK_MINUTES)),
-            p.file.concurrency_groups,
-        )
-        for p in plans
-    ]
-
-
-def _choose(entry: _Entry, plan: _Workflow, weights: Weights, cold: bool, busy_known: bool) -> None:
-    """Pick the rotation: cheapest by the learned costs, or by the path hash on a cold start."""
-    if entry.cron.min_gap_minutes < MIN_GAP_MINUTES:
-        entry.note = f"runs less than {MIN_GAP_MINUTES} min apart, which GitHub does not honour; left unchanged"
-        return
-    mows = entry.horizon.minutes_of_week(entry.rotations)
-    if cold:
-        table = weights.overlap * entry.tables["overlap"] + weights.round_minute * entry.tables["round_minute"]
-        entry.costs = table[mows].mean(axis=1)
-        allowed = _cold_rotations(entry, plan.file.path, busy_known)
-        pick = min(allowed, key=lambda i: (round(float(entry.costs[i]), 9), i))
-    else:
-        entry.costs = entry.tables["total"][mows].mean(axis=1)
-        pick = int(np.argmin(entry.costs))
-    if entry.costs[0] - entry.costs[pick] < weights.min_improvement and not (cold and pick != 0):
-        return
-    candidate = entry.cron.shifted(*entry.rotations[pick])
-    if frequency_signature(candidate) == frequency_signature(entry.cron) and candidate.min_gap_minutes >= MIN_GAP_MINUTES:
-        entry.chosen = pick
-
-
-def _cold_rotations(entry: _Entry, path: str, busy_known: bool) -> list[int]:
-    """Rotations allowed on a cold start: the hashed minute (like Jenkins ``H``), any hour only if
-    the repository's busy hours are known, otherwise the current hour."""
-    minutes = entry.cron.minutes
-    if not all(is_round_minute(m) for m in minutes):
-        target_dm = 0  # already off the round minutes: no reason to move it blindly
-    else:
-        digest = int(hashlib.sha256(path.encode("utf-8")).hexdigest(), 16)
-        off_round = [m for m in range(60) if not is_round_minute(m)]
-        target_dm = (off_round[digest % len(off_round)] - minutes[0]) % 60
-    entry.cold_minute = (minutes[0] + target_dm) % 60
-    allowed = [i for i, (dh, dm) in enumerate(entry.rotations) if dm == target_dm and (busy_known or dh == 0)]
-    return allowed or [0]
-
-
 def _confidence(
-    plans: Sequence[_Workflow],
+    plans: Sequence[WorkflowPlan],
     failure: FailureModel,
     delay: ScheduleDelayModel,
     weights: Weights,
@@ -329,7 +210,7 @@ def _confidence(
     samples = 0 if cold else bootstrap
     for _ in range(samples):
         f_b, d_b = failure.resampled(rng), delay.resampled(rng)
-        delay_b, drop_b = _delay_grids(d_b)
+        delay_b, drop_b = delay_grids(d_b)
         for plan in plans:
             for index, entry in enumerate(plan.entries):
                 if not entry.costs.size:
@@ -355,100 +236,14 @@ def _confidence(
     return out
 
 
-def _result(
-    plan: _Workflow,
-    failure: FailureModel,
-    delay: ScheduleDelayModel,
-    busy: np.ndarray,
-    weights: Weights,
-    predictor: Any,
-    cold: bool,
-    confidence: dict[str, Any],
-    conflicts_now: list[dict[str, Any]],
-    conflicts_after: list[dict[str, Any]],
-    last_activity: datetime | None,
-    history_start: datetime | None,
-    now: datetime,
-) -> dict[str, Any]:
-    recommended = [e.cron.shifted(*e.rotations[e.chosen]) if e.chosen else e.cron for e in plan.entries]
-    first = plan.entries[0]
-    rec_mows = first.horizon.minutes_of_week([first.rotations[first.chosen]])[0]
-    hours = (rec_mows // 60) % 24
-    fail = failure.grid(plan.key)[rec_mows]
-    describe = _describe(predictor, plan.key)
-    scheduled = [r.created_at for r in plan.runs if r.event == "schedule"]
-    successes = [r.duration_seconds for r in plan.runs if r.outcome == SUCCESS]
-    mine_now = [c for c in conflicts_now if plan.file.path in c["paths"]]
-    mine_after = [c for c in conflicts_after if plan.file.path in c["paths"]]
-    result = {
-        "workflow": plan.file.name,
-        "path": plan.file.path,
-        "workflow_key": plan.key,
-        "current_schedule": [e.cron.expression for e in plan.entries],
-        "recommended_schedule": recommended[0].expression,
-        "recommended_schedules": [c.expression for c in recommended],
-        "timezone": plan.entries[0].cron.timezone or "UTC",
-        "pattern": plan.entries[0].cron.pattern,
-        "change": any(e.chosen for e in plan.entries),
-        "cold_start": cold,
-        "current_human": [e.cron.describe() for e in plan.entries],
-        "recommended_human": recommended[0].describe(),
-        "confidence": confidence["value"],
-        "confidence_detail": confidence,
-        "expected_duration_seconds": round(float(plan.p50[hours].mean()), 1),
-        "duration_p90_seconds": round(float(plan.p90[hours].mean()), 1),
-        "duration_source": plan.duration_source,
-        "predicted_success_rate": round(float(1 - fail.mean()), 4),
-        "resource_impact": describe.get("resource_impact"),
-        "runs": len(plan.runs),
-        "score": _score(plan),
-        "timeout_minutes": recommend_timeout(successes, plan.file.job_timeouts),
-        "conflicts": [_other_side(c, plan.file.path) for c in mine_after],
-        "liveness": liveness(
-            [e.cron for e in plan.entries], plan.observations, scheduled, last_activity, history_start, now
-        ),
-    }
-    result["reasoning"] = explain(
-        plan, result, failure, delay, busy, weights, [_other_side(c, plan.file.path) for c in mine_now]
-    )
-    return result
-
-
-def _describe(predictor: Any, key: str) -> dict[str, Any]:
-    if predictor is None:
-        return {}
-    try:
-        return dict(predictor.describe(key))
-    except Exception:  # an unknown workflow or an unfitted model: fields stay empty
-        return {}
-
-
-def _score(plan: _Workflow) -> dict[str, Any]:
-    """Cost per run now and after, total and by term, so the choice can be audited."""
-    out: dict[str, Any] = {"entries": []}
-    for entry in plan.entries:
-        if not entry.tables:
-            out["entries"].append({"cron": entry.cron.expression, "note": entry.note})
-            continue
-        mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[entry.chosen]])
-        terms = {name: [round(float(v), 4) for v in table[mows].mean(axis=1)] for name, table in entry.tables.items()}
-        out["entries"].append(
-            {
-                "cron": entry.cron.expression,
-                "current": terms.pop("total")[0],
-                "recommended": float(entry.tables["total"][mows[1]].mean().round(4)),
-                "terms": terms,
-                "note": entry.note,
-            }
+def _windows(plans: Sequence[WorkflowPlan], placed: dict[tuple[str, int], np.ndarray]) -> list[WorkflowWindows]:
+    """Each workflow's windows (all its cron entries together), for the conflict report."""
+    return [
+        WorkflowWindows(
+            p.file.name,
+            p.file.path,
+            sum((placed[(p.file.path, i)] for i in range(len(p.entries))), np.zeros(WEEK_MINUTES)),
+            p.file.concurrency_groups,
         )
-    return out
-
-
-def _other_side(conflict: dict[str, Any], path: str) -> dict[str, Any]:
-    i = 1 if conflict["paths"][0] == path else 0
-    return {
-        "workflow": conflict["workflows"][i],
-        "path": conflict["paths"][i],
-        "minutes_per_day": conflict["minutes_per_day"],
-        "shared_concurrency_group": conflict["shared_concurrency_group"],
-    }
+        for p in plans
+    ]
