@@ -121,7 +121,7 @@ def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> lis
         estimate = f"{delay.minute_delay_[minute] / 60:.0f} min"
         if delay.minute_seen_[minute]:
             return f"expected delay {estimate} at :{minute:02d} (estimated from similar minutes)"
-        return f"no ticks observed at :{minute:02d} (assumed like the best observed minute, {estimate})"
+        return f"no ticks observed at :{minute:02d} (assumed {estimate} from the minutes observed)"
 
     def drop_at(minute: int) -> str:
         observed = delay.drop_rate_by_minute_[minute]

@@ -187,15 +187,24 @@ class FailureModel:
                 circular_smooth(predicted, self.neighbour_weight),
             )
         pseudo = self.prior_strength * max(self.overall_failure_rate_, 1e-9)
+        if smooth:
+            self._hour_posterior = (observed + pseudo, predicted + pseudo)
         return (observed + pseudo) / (predicted + pseudo)
 
     def resampled(self, rng: np.random.Generator) -> "FailureModel":
-        """A copy fitted on a week-block bootstrap resample of the same runs (for confidence)."""
+        """A copy fitted on a week-block bootstrap resample of the same runs, with hour factors
+        drawn from their posterior (for confidence)."""
         clone = FailureModel(
             self.prior_strength, self.half_life_days, self.level_prior_runs, self.neighbour_weight, self.iterations
         )
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
         clone._fit_arrays(block_resample(self._blocks, rng))
+        # Resampling cannot show what 26 runs without a failure might hide: draw each hour's
+        # factor from its Gamma posterior too, so thin hours carry their uncertainty.
+        shape, rate = clone._hour_posterior
+        drawn = rng.gamma(shape, 1.0 / rate)
+        clone.workflow_hour_factor_ = clone.workflow_hour_factor_ * (drawn / clone.hour_factor_)[None, :]
+        clone.hour_factor_ = drawn
         return clone
 
     def grid(self, workflow_key: str) -> np.ndarray:
