@@ -236,6 +236,11 @@ def test_repository_must_be_named_when_history_holds_several(tmp_path: Path) -> 
         recommend(history.runs, tmp_path, None, NOW)
 
 
+def test_a_naive_now_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="now"):
+        recommend([], tmp_path, REPO, datetime(2025, 6, 1))
+
+
 def test_weights_are_validated_by_name() -> None:
     with pytest.raises(ValidationError, match="weights"):
         Weights.from_mapping({"failure": 1, "speed": 2})

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import UsageError
+from ..errors import UsageError, ValidationError
 from ..learn.delay import ScheduleDelayModel
 from ..model import SUCCESS, RunRecord, format_time
 from .conflicts import WorkflowWindows, find_conflicts
@@ -52,6 +52,8 @@ def recommend(
     workflow's own history. Problems with single files are listed in ``errors``, not raised.
     """
     weights = weights or Weights()
+    if now is not None and now.tzinfo is None:
+        raise ValidationError("now", now.isoformat(), "a time with a zone, e.g. 2025-01-31T09:30:00Z")
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     files, file_errors = read_workflows(Path(workflows_dir))
     repo = _repository(runs, repository)
