@@ -10,6 +10,8 @@ from typing import Any, Sequence
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orchestrator.errors import UsageError, ValidationError
 from orchestrator.learn import Prediction, RunContext
@@ -247,3 +249,28 @@ def test_weights_are_validated_by_name() -> None:
     with pytest.raises(ValidationError, match="weights.delay"):
         Weights.from_mapping({"delay": -1})
     assert Weights.from_mapping({"overlap": 0.5}).overlap == 0.5
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cron=st.sampled_from(
+        ["0 * * * *", "*/15 * * * *", "0 6 * * *", "30 2 * * 1-5", "0 0 1 * *", "0 0,12 * * *", "45 23 * * 0"]
+    ),
+    zone=st.sampled_from([None, "America/New_York", "Asia/Kolkata"]),
+    seed=st.integers(0, 10_000),
+)
+def test_every_recommendation_is_a_valid_cron_with_the_same_frequency(
+    tmp_path: Path, cron: str, zone: str | None, seed: int
+) -> None:
+    directory = tmp_path / f"w{seed}-{abs(hash((cron, zone)))}"
+    directory.mkdir()
+    zone_line = f"      timezone: {zone}\n" if zone else ""
+    (directory / "job.yml").write_text(f"on:\n  schedule:\n    - cron: '{cron}'\n{zone_line}jobs: {{}}\n", encoding="utf-8")
+    history = History(seed)
+    history.scheduled("job", cron, 20, delay_min=10, drop=0.1, fail=0.2)
+    history.pushes("ci", 20, 1, {int(h): 0.6 for h in history.rng.integers(0, 24, 4)})
+    rec = recommend(history.runs, directory, REPO, NOW, bootstrap=5)["recommendations"][0]
+    moved = Cron.parse(rec["recommended_schedule"], zone)
+    assert frequency_signature(moved) == frequency_signature(Cron.parse(cron, zone))
+    assert moved.min_gap_minutes >= 5 and len(rec["recommended_schedule"].split()) == 5
+    assert 0.0 <= rec["confidence"] <= 1.0
