@@ -6,11 +6,12 @@ tick the run belongs to, and a *drop* is a tick with no run. Both are learned by
 and hour of the day, pooled across every scheduled workflow in the store, because one workflow
 only ever shows its own minute.
 
-Estimates are shrunk hierarchically so a thin minute borrows from the minutes just before it and from minutes
-of the same "roundness" (``:00``; ``:30``; ``:15``/``:45``; other multiples of 5; the rest), and
-those from the overall mean; a roundness class with no ticks at all borrows from the least round
-class that has some (GitHub's documented top-of-the-hour load makes rounder minutes no better). The model follows scikit-learn's conventions: constructor arguments
-are stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``.
+Estimates are shrunk hierarchically so a thin minute borrows from the minutes just before it and
+from minutes of the same class (``:00``; the four minutes after it; ``:30``; ``:15``/``:45``;
+other multiples of 5; the rest), and those from the overall mean; a class with no ticks at all
+borrows from the least busy busier class that has some (GitHub's documented top-of-the-hour load
+makes busier minutes no better). The model follows scikit-learn's conventions: constructor
+arguments are stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -39,15 +40,24 @@ __all__ = ["TickObservation", "match_ticks", "ScheduleDelayModel", "minute_class
 _MINUTES = np.arange(60)
 
 
+#: Minutes right after the top of the hour, where GitHub's :00 backlog is still draining.
+TAIL_MINUTES = 4
+N_CLASSES = 6
+
+
 def minute_class(minute: int) -> int:
-    """Roundness class of a minute: 0 ``:00``, 1 ``:30``, 2 ``:15``/``:45``, 3 other ×5, 4 the rest."""
-    if minute % 60 == 0:
+    """Busy-ness class of a minute, busiest first: 0 ``:00``; 1 the :00 backlog tail (``:01``-``:04``);
+    2 ``:30``; 3 ``:15``/``:45``; 4 other multiples of 5; 5 the rest."""
+    minute %= 60
+    if minute == 0:
         return 0
-    if minute % 30 == 0:
+    if minute <= TAIL_MINUTES:
         return 1
-    if minute % 15 == 0:
+    if minute == 30:
         return 2
-    return 3 if minute % 5 == 0 else 4
+    if minute % 15 == 0:
+        return 3
+    return 4 if minute % 5 == 0 else 5
 
 
 _CLASS_OF = np.array([minute_class(m) for m in range(60)])
@@ -120,9 +130,9 @@ def _fill_unseen(values: np.ndarray, seen: np.ndarray, counts: np.ndarray, hour_
     """Give minutes no data speaks for (not their own, earlier neighbours' or class's) a value.
 
     Such a minute gets no hour-of-day pattern (see :meth:`ScheduleDelayModel.predict`) and is
-    assumed to behave like the observed minutes that are no rounder than it (their
+    assumed to behave like the observed minutes that are no busier than it (their
     tick-weighted mean: the best of several noisy minutes would flatter the unknown); when
-    only rounder minutes were observed, like the best of those at their best hour (GitHub
+    only busier minutes were observed, like the best of those at their best hour (GitHub
     documents the top of the hour as its busiest time). Borrowing the top of the hour's level
     and load curve instead would make quiet hours look better for a minute that never showed
     either.
@@ -189,21 +199,21 @@ class ScheduleDelayModel:
         self._observed = (minutes, hours, dropped, delays)
 
     def _by_minute(self, minutes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-minute means shrunk towards neighbours, then roundness class, then the overall mean;
+        """Per-minute means shrunk towards earlier neighbours, then the minute's class, then the overall mean;
         also the counts and which minutes any data speaks for."""
         k = self.prior_strength
         counts = np.bincount(minutes, minlength=60).astype(float)
         sums = np.bincount(minutes, weights=values, minlength=60)
         overall = sums.sum() / counts.sum() if counts.sum() else 0.0
-        class_counts = np.bincount(_CLASS_OF, weights=counts, minlength=5)
-        class_sums = np.bincount(_CLASS_OF, weights=sums, minlength=5)
+        class_counts = np.bincount(_CLASS_OF, weights=counts, minlength=N_CLASSES)
+        class_sums = np.bincount(_CLASS_OF, weights=sums, minlength=N_CLASSES)
         class_mean = (class_sums + k * overall) / (class_counts + k)
-        # GitHub queues round minutes hardest: a class never observed is assumed no worse than
-        # the least round class that was, rather than as bad as the average of all ticks.
-        for cls in range(5):
-            rounder = [class_mean[c] for c in range(cls) if class_counts[c] > 0]
-            if class_counts[cls] == 0 and rounder:
-                class_mean[cls] = min(rounder)
+        # GitHub queues the top of the hour hardest: a class never observed is assumed no worse
+        # than the least busy busier class that was, rather than as bad as the average tick.
+        for cls in range(N_CLASSES):
+            busier = [class_mean[c] for c in range(cls) if class_counts[c] > 0]
+            if class_counts[cls] == 0 and busier:
+                class_mean[cls] = min(busier)
         near_counts = np.zeros(60)
         near_sums = np.zeros(60)
         for distance, weight in ((1, self.neighbour_weight), (2, self.neighbour_weight / 2)):
