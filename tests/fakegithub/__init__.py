@@ -28,6 +28,19 @@ Typical use (``tests/conftest.py`` provides it as the ``fake_github`` fixture)::
         fake.request_count("GET", "/actions/runs")     # what the client did
         fake.branch_files("data")                      # {path: bytes} at the branch tip
 
+The whole API of :class:`FakeGitHub`:
+
+* lifecycle: ``start()``/``stop()`` or ``with``; ``base_url``; ``FakeGitHub(repo, default_branch,
+  token, prefix="/api/v3" for Enterprise-Server-style paths, record_bodies=False for big loads)``;
+* seeding: ``add_repo``, ``add_workflow(id, name, path, state)``, ``seed_runs(runs)``,
+  ``update_run(id, **fields)``, ``delete_run(id)``; ``make_runs(n, start, spacing, ...)``;
+* limits and faults: ``set_rate_limit(remaining, limit, reset_in, status)``,
+  ``secondary_rate_limit(count, retry_after, status)``, ``inject_faults(error_rate, reset_rate,
+  reset_after_rate, slow_rate, slow_seconds, statuses, methods, seed, after)``, ``clear_faults()``;
+* inspection: ``requests`` (every :class:`Exchange`), ``request_count(method, path_contains)``,
+  ``clear_requests()``, ``runs()``, ``ref_sha(branch)``, ``branch_files(branch)``,
+  ``branch_history(branch)``, ``branch_bytes(branch)``.
+
 Seeds are REST workflow-run objects or ``RunRecord.to_dict()``-like dicts; missing fields get
 plausible values. Only 127.0.0.1 is ever bound, on an ephemeral port.
 """
