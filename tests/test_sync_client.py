@@ -137,3 +137,11 @@ def test_a_primary_limit_that_resets_soon_is_waited_for_once(fake_github: FakeGi
     assert client.request("GET", f"/repos/{REPO}").status == 200
     assert len(waits) == 1 and 30 <= waits[0] <= 33
     assert [e.status for e in fake_github.requests] == [403, 200]
+
+
+def test_since_accepts_a_bare_date_as_utc_but_refuses_a_zoneless_time(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), since="2025-01-01")
+    assert result["complete"]
+    assert HistoryStore.local(tmp_path).state()["sync"][REPO]["floor"] == "2025-01-01T00:00:00Z"
+    with pytest.raises(UsageError, match="--since"):
+        sync(HistoryStore.local(tmp_path), REPO, make_client(), since="2025-01-01T10:00")

@@ -60,7 +60,9 @@ def sync(
         raise ValidationError("--repo", repo, "OWNER/NAME, e.g. octocat/hello-world")
     if max_requests is not None and max_requests < 2:
         raise ValidationError("--max-requests", max_requests, "an integer ≥ 2 (the workflows and one page of runs)")
-    since_time = parse_time(since, "--since") if since is not None else None
+    # A bare date means that day's start in UTC; a time must say its zone.
+    bare_date = isinstance(since, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", since.strip()) is not None
+    since_time = parse_time(since, "--since", assume_utc=bare_date) if since is not None else None
     if since_time is not None and since_time > datetime.now(timezone.utc):
         raise UsageError(f"--since: {format_time(since_time)} is in the future; expected a past date such as 2025-01-01T00:00:00Z")
     return _Sync(store, repo, client, since_time, overlap).run(max_requests, jobs)
