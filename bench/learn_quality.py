@@ -13,12 +13,17 @@ import sys
 import time
 from pathlib import Path
 
-from orchestrator.learn import backtest
+from orchestrator.learn.backtesting import backtest_predictions, summarize_backtest
 from orchestrator.source.importers import read_files
 from orchestrator.store.merge import merge_runs
 
 DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "ghaminer"
 MIN_ROWS = 50
+#: GitHub-hosted runners stop a job after 6 h. GHAminer has no ``run_started_at``, so a re-run
+#: days later stretches ``updated_at - created_at`` far beyond that; those few spans dominate a
+#: mean error in seconds and no predictor can foresee them. The second table scores only runs
+#: within the limit (same predictions, same models) to show the gain on typical runs.
+TYPICAL_SECONDS = 6 * 3600
 
 
 def _fmt(value: object, pattern: str = "{:.3f}") -> str:
@@ -44,11 +49,14 @@ def main(argv: list[str]) -> None:
     parsed = read_files(files)
     runs = list(merge_runs({}, parsed.runs)[0].values())
     started = time.perf_counter()
-    report = backtest(runs)
+    table = backtest_predictions(runs)
+    report = summarize_backtest(table)
     elapsed = time.perf_counter() - started
     print(f"{len(runs)} distinct runs from {len(files)} files; {report['folds']} folds from "
           f"{report['origins'][0]}; {report['scored_runs']} runs predicted; backtest took {elapsed:.1f} s")
     _print_summary("overall", report["overall"])
+    typical = summarize_backtest(table[~(table["duration"] > TYPICAL_SECONDS)])
+    _print_summary(f"overall, runs whose span is at most {TYPICAL_SECONDS // 3600} h", typical["overall"])
     for key, summary in report["workflows"].items():
         if summary["duration"]["model"]["n"] >= MIN_ROWS:
             _print_summary(key, summary)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given, settings, strategies as st
 
-from orchestrator.learn.backtest import backtest_predictions
+from orchestrator.learn.backtesting import backtest_predictions
 from orchestrator.learn.features import History
 from orchestrator.learn.frame import runs_frame
 from orchestrator.learn.synthetic import synthetic_runs
@@ -61,9 +61,9 @@ def test_a_runs_own_outcome_and_duration_are_not_in_its_features() -> None:
 
 
 def test_backtest_predictions_of_earlier_folds_ignore_later_runs() -> None:
-    last_origin = backtest_predictions(RUNS)["origin"].max()
-    cutoff = datetime.fromtimestamp(last_origin, tz=timezone.utc)
     before = backtest_predictions(RUNS)
+    last_origin = before["origin"].max()
+    cutoff = datetime.fromtimestamp(last_origin, tz=timezone.utc)
     after = backtest_predictions(_rewrite_after(RUNS, cutoff, np.random.default_rng(0)))
     early = before["origin"] < last_origin
     assert early.sum() > 100

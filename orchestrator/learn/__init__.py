@@ -28,7 +28,7 @@ _LAZY = {
     "Predictor": "predictor",
     "fit_predictor": "predictor",
     "clear_cache": "predictor",
-    "backtest": "backtest",
+    "backtest": "backtesting",
     "accuracy_report": "accuracy",
     "make_prediction_log_entries": "accuracy",
     "resource_impact": "impact",

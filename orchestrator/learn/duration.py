@@ -19,12 +19,14 @@ Why this shape:
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 import numpy as np
 import pandas as pd
 
 from .features import DURATION_FEATURES
 
-__all__ = ["DurationModel"]
+__all__ = ["DurationModel", "limited_threads"]
 
 
 def _quantile_model(q: float, max_iter: int, random_state: int):
@@ -35,6 +37,17 @@ def _quantile_model(q: float, max_iter: int, random_state: int):
         min_samples_leaf=40, l2_regularization=1.0, early_stopping=False, random_state=random_state,
         categorical_features=[name == "event" for name in DURATION_FEATURES],
     )
+
+
+#: Below this many rows fits run on one thread: OpenMP and BLAS workers spin-waiting on a busy
+#: machine (CI runners, shared hosts) make small fits orders of magnitude slower, not faster.
+SINGLE_THREAD_ROWS = 20_000
+
+
+def limited_threads(n_rows: int) -> AbstractContextManager:
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1 if n_rows < SINGLE_THREAD_ROWS else None)
 
 
 class DurationModel:
@@ -74,6 +87,10 @@ class DurationModel:
             self.holdout_rows_ = np.zeros(0, dtype=np.int64)
             self.holdout_p50_ = self.holdout_p90_ = np.zeros(0)
             return self
+        with limited_threads(len(rows)):
+            return self._fit_rows(X, duration, rows)
+
+    def _fit_rows(self, X: pd.DataFrame, duration: np.ndarray, rows: np.ndarray) -> "DurationModel":
         inputs = X.iloc[rows][list(DURATION_FEATURES)]
         target = np.log1p(duration[rows]) - X["log_med50"].to_numpy()[rows]
         split = int(len(rows) * (1 - self.holdout_share))
@@ -101,10 +118,16 @@ class DurationModel:
         p90 = X["bl_last50_p90"].to_numpy(dtype=float).copy()
         modelled = (X["n"].to_numpy() >= self.min_history) & np.isfinite(X["log_med50"].to_numpy())
         if self.p50_ is not None and modelled.any():
-            inputs = X.loc[modelled, list(DURATION_FEATURES)]
-            base = X["log_med50"].to_numpy()[modelled]
-            low = np.expm1(self.p50_.predict(inputs) + base)
-            high = np.expm1(self.p90_.predict(inputs) + self.p90_shift_ + base)
+            with limited_threads(int(modelled.sum())):
+                low, high = self._predict_rows(X, modelled)
             p50[modelled] = np.maximum(low, 0.0)
             p90[modelled] = np.maximum(high, p50[modelled])
         return p50, p90
+
+    def _predict_rows(self, X: pd.DataFrame, modelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Back-transformed (p50, p90) of the modelled rows, before clipping."""
+        inputs = X.loc[modelled, list(DURATION_FEATURES)]
+        base = X["log_med50"].to_numpy()[modelled]
+        low = np.expm1(self.p50_.predict(inputs) + base)
+        high = np.expm1(self.p90_.predict(inputs) + self.p90_shift_ + base)
+        return low, high

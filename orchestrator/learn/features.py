@@ -30,7 +30,7 @@ EVENTS = ("push", "pull_request", "schedule", "workflow_dispatch", "pull_request
 #: Inputs of the duration model; every ``log_*`` is relative to ``log_med50`` except that one.
 DURATION_FEATURES = (
     "log_med50", "rel_med5", "rel_med20", "rel_p90", "rel_ewm", "rel_last", "log_std20", "rel_event_med",
-    "rel_branch_last", "rel_branch_med5", "log_branch_n", "log_inflight",
+    "rel_branch_last", "rel_branch_med5", "log_branch_n", "log_inflight", "err_last", "err_med5", "err_med50",
     "log_n", "log_event_n", "fail_ewm", "streak", "last_success", "hour", "dow", "event", "is_default",
     "attempt", "log_since_created", "log_since_finished",
 )
@@ -169,6 +169,11 @@ class History:
             streak=_streak(groups, success),
             finished=line.times,
         )
+        # How wrong each naive predictor has recently been for this workflow, so the model can
+        # learn when to follow the last value (regime shifts) and when the median (noise).
+        for name, column in (("err_last", "last_duration"), ("err_med5", "med5"), ("err_med50", "med50")):
+            previous = pd.Series(np.log1p(line.stats[column])).groupby(groups, sort=False).shift(1).to_numpy()
+            line.stats[name] = _ewm(pd.Series(np.abs(log_d.to_numpy() - previous)), groups, 0.1)
         return line
 
     @staticmethod
@@ -246,6 +251,9 @@ class History:
             "rel_ewm": w.take("ewm", rows) - log_med,
             "rel_last": np.log1p(w.take("last_duration", rows)) - log_med,
             "log_std20": w.take("std20", rows),
+            "err_last": w.take("err_last", rows),
+            "err_med5": w.take("err_med5", rows),
+            "err_med50": w.take("err_med50", rows),
             "rel_event_med": np.log1p(e.take("med20", ev_rows)) - log_med,
             "rel_branch_last": np.log1p(self._branch.take("last", branch_rows)) - log_med,
             "rel_branch_med5": np.log1p(self._branch.take("med5", branch_rows)) - log_med,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .duration import limited_threads
+
 __all__ = ["SuccessModel", "RATE_COLUMNS"]
 
 #: Outcome rates at increasing memory lengths (see :class:`~orchestrator.learn.features.History`).
@@ -65,7 +67,8 @@ class SuccessModel:
         if len(rows) < 2 * self.min_history or labels.min() == labels.max():
             self.model_ = None
             return self
-        self.model_ = LogisticRegression(C=self.C, max_iter=500).fit(_design(X.iloc[rows]), labels)
+        with limited_threads(len(rows)):
+            self.model_ = LogisticRegression(C=self.C, max_iter=500).fit(_design(X.iloc[rows]), labels)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:

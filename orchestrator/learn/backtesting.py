@@ -26,7 +26,7 @@ from .frame import runs_frame
 from .metrics import brier, duration_metrics
 from .success import SuccessModel
 
-__all__ = ["backtest", "backtest_predictions"]
+__all__ = ["backtest", "backtest_predictions", "summarize_backtest"]
 
 
 def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_share: float = 0.5) -> pd.DataFrame:
@@ -93,11 +93,15 @@ def backtest(runs: Sequence[RunRecord], workflow_key: str | None = None, folds: 
     The models are always trained across all workflows of ``runs``; ``workflow_key`` only
     narrows which runs are scored.
     """
-    table = backtest_predictions(runs, folds, min_train_share)
+    return summarize_backtest(backtest_predictions(runs, folds, min_train_share), workflow_key)
+
+
+def summarize_backtest(table: pd.DataFrame, workflow_key: str | None = None) -> dict[str, Any]:
+    """The :func:`backtest` report from a :func:`backtest_predictions` table (or a subset of it)."""
     if not table.empty and workflow_key is not None:
         table = table[table["workflow"] == workflow_key]
     origins = sorted(set(table["origin"])) if not table.empty else []
-    result: dict[str, Any] = {
+    return {
         "folds": len(origins),
         "origins": [format_time(datetime.fromtimestamp(t, tz=timezone.utc)) for t in origins],
         "scored_runs": int(len(table)),
@@ -105,4 +109,3 @@ def backtest(runs: Sequence[RunRecord], workflow_key: str | None = None, folds: 
         "overall": _summary(table) if not table.empty else None,
         "workflows": {str(w): _summary(part) for w, part in table.groupby("workflow")} if not table.empty else {},
     }
-    return result
