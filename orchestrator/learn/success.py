@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .duration import limited_threads
+from .features import EVENTS
 
 __all__ = ["SuccessModel", "RATE_COLUMNS"]
 
@@ -35,7 +36,7 @@ def _design(X: pd.DataFrame) -> np.ndarray:
     columns.append(np.sign(streak) * np.log1p(np.abs(streak)))
     columns.append(X["last_success"].to_numpy(dtype=float))
     columns.append(X["is_default"].to_numpy(dtype=float))
-    columns.append((X["event"].to_numpy() == 2.0).astype(float))  # schedule runs fail differently
+    columns.append((X["event"].to_numpy() == EVENTS.index("schedule")).astype(float))  # nightly jobs break in blocks
     return np.nan_to_num(np.column_stack(columns))
 
 
