@@ -85,3 +85,13 @@ def test_estimators_refuse_to_predict_before_fit(estimator) -> None:
 def test_unknown_baseline_strategy_is_refused() -> None:
     with pytest.raises(ValueError, match="strategy"):
         DurationBaseline("mode").fit()
+
+
+def test_a_store_without_any_judged_run_predicts_nothing_instead_of_failing() -> None:
+    from dataclasses import replace
+
+    cancelled = [replace(r, conclusion="cancelled") for r in RUNS[:40]]
+    predictor = fit_predictor(cancelled)
+    only = predictor.predict_runs([RunContext(RUNS[0].workflow_key, RUNS[50].created_at)])[0]
+    assert only.duration_p50_seconds is None and only.success_probability is None
+    assert backtest(cancelled)["scored_runs"] == 0

@@ -55,7 +55,7 @@ class _Timeline:
     def build(cls, keys: np.ndarray, times: np.ndarray, columns: dict[str, np.ndarray]) -> "_Timeline":
         order = np.lexsort((times, keys))
         keys, times = keys[order], times[order]
-        change = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        change = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
         bounds = np.r_[change, len(keys)]
         starts = {keys[b]: (int(b), int(e)) for b, e in zip(bounds[:-1], bounds[1:])}
         return cls(keys, times, starts, {name: np.asarray(col)[order] for name, col in columns.items()})
