@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -88,8 +89,6 @@ def test_unknown_baseline_strategy_is_refused() -> None:
 
 
 def test_a_store_without_any_judged_run_predicts_nothing_instead_of_failing() -> None:
-    from dataclasses import replace
-
     cancelled = [replace(r, conclusion="cancelled") for r in RUNS[:40]]
     predictor = fit_predictor(cancelled)
     only = predictor.predict_runs([RunContext(RUNS[0].workflow_key, RUNS[50].created_at)])[0]
