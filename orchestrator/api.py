@@ -252,6 +252,17 @@ class WorkflowOrchestratorAPI:
         return APIResponse(True, f"Synced {repo}: {data.get('runs_added', 0)} new runs, "
                                  f"{data.get('runs_updated', 0)} updated; {state}", data)
 
+    @_answers
+    def compact(self) -> APIResponse:
+        """Squash the data branch's history into one fresh orphan commit (keeps the branch small)."""
+        from .store.branch import BranchBackend
+
+        if not isinstance(self.store.backend, BranchBackend):
+            raise ValidationError("--data-branch", None, "a data branch: only a branch store has history to compact")
+        sha = self.store.backend.compact()
+        self.store.refresh()
+        return APIResponse(True, f"Compacted {self.store.location()} into commit {sha[:12]}", {"commit": sha})
+
     # ----- learning ---------------------------------------------------------------------------
     def _predictor(self) -> Any:
         from .learn import fit_predictor

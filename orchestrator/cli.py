@@ -137,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="backfill no further back than this date (default: all GitHub keeps)")
     p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
 
+    command("compact", "Squash the data branch's history into one fresh commit (needs --repo and --data-branch).",
+            lambda api, a: api.compact())
+
     command("demo", "Run the action's main job on the bundled sample history and print its job summary.", _demo)
     return parser
 
