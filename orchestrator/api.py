@@ -22,10 +22,12 @@ from . import catalog
 from .errors import NotAvailable, OrchestratorError, ValidationError, WorkflowNotFound
 from .model import MAX_DURATION_SECONDS, ResourceUsage, RunRecord, clean_text, format_time, parse_time
 from .report.insights import insights
-from .store import HistoryStore
+from .store import HistoryStore, LocalBackend
 from .version import __version__
 
 DEFAULT_DATA_DIR = ".workflow-orchestrator"
+#: Where a local store keeps its pickled model (ours alone: never point it at downloaded files).
+MODEL_CACHE_DIR = "cache"
 
 F = TypeVar("F", bound=Callable[..., "APIResponse"])
 
@@ -270,7 +272,11 @@ class WorkflowOrchestratorAPI:
         runs = self.store.runs()
         if not runs:
             raise NotAvailable("the store has no runs to learn from: run `import` or `sync` first")
-        return fit_predictor(runs, cache_key=self.store.content_key())
+        # A local store keeps its fitted model beside it, so a cold `predict` loads rather than
+        # refits; the key changes with the run history and the tool's version, never otherwise.
+        backend = self.store.backend
+        cache_dir = backend.root / MODEL_CACHE_DIR if isinstance(backend, LocalBackend) else None
+        return fit_predictor(runs, cache_key=f"{__version__}:{self.store.runs_key()}", cache_dir=cache_dir)
 
     def _log_predictions(self, predictor: Any, contexts: Sequence[Any], source: str) -> None:
         """Every prediction a command emits is logged, so ``accuracy`` can later score it."""

@@ -105,3 +105,13 @@ def test_predictions_log_round_trip(tmp_path):
 def test_local_write_leaves_no_temp_files(tmp_path):
     HistoryStore.local(tmp_path).commit([record(1)])
     assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_runs_key_ignores_predictions_and_state_but_not_runs(tmp_path):
+    store = HistoryStore.local(tmp_path)
+    store.commit([record(1)])
+    key = store.runs_key()
+    store.commit(predictions=[{"made_at": "2025-03-01T00:00:00Z"}], state_update=lambda s: {**s, "x": 1})
+    assert HistoryStore.local(tmp_path).runs_key() == key
+    store.commit([record(2)])
+    assert store.runs_key() != key

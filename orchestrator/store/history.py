@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from ..errors import CorruptStoreFile, StaleWrite, StoreError
 from ..model import RunRecord
 from . import codec
-from .backend import Backend, LocalBackend, Snapshot
+from .backend import Backend, LocalBackend, Snapshot, content_token
 from .merge import merge_runs
 
 STORE_FILE, STATE_FILE = "store.json", "state.json"
@@ -115,6 +115,12 @@ class HistoryStore:
     def content_key(self) -> str | None:
         """Names this exact content; fitted models are cached under it and never go stale."""
         return self._load().snapshot.token
+
+    def runs_key(self) -> str | None:
+        """Names the run history alone: logging a prediction or a sync cursor leaves it unchanged,
+        so fitted models keyed by it survive those writes."""
+        files = self._load().snapshot.files
+        return content_token({path: data for path, data in files.items() if path.startswith("runs/")})
 
     def files(self) -> Mapping[str, bytes]:
         """The raw store files of the current version (for size measurement and health)."""
