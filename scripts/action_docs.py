@@ -1,11 +1,11 @@
-"""Render the inputs and outputs tables of docs/action.md from action.yml and record/action.yml.
+"""Render the inputs and outputs tables of docs/action.md and README.md from the action files.
 
 action.yml is the single source of truth for what the action accepts and returns; the tables in
 the documentation are generated from it between ``<!-- action-docs:NAME:start/end -->`` markers,
 and ``--check`` (run by ``.ci/static-checks``) fails when someone edits one without the other.
 
-    python scripts/action_docs.py          # rewrite docs/action.md
-    python scripts/action_docs.py --check  # exit 1 if docs/action.md is stale
+    python scripts/action_docs.py          # rewrite docs/action.md and README.md
+    python scripts/action_docs.py --check  # exit 1 if either is stale
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "action.md"
+#: Documents holding generated tables; docs/action.md must hold every table, README.md the main ones.
+DOCS = {DOC: True, ROOT / "README.md": False}
 #: marker name → (action file, section)
 TABLES = {
     "inputs": ("action.yml", "inputs"),
@@ -51,12 +53,17 @@ def render(action: dict[str, Any], section: str) -> str:
     return "\n".join(rows)
 
 
-def generate(text: str, root: Path = ROOT) -> str:
-    """``text`` with every marked table replaced by the current rendering."""
+def generate(text: str, root: Path = ROOT, every_table: bool = True) -> str:
+    """``text`` with every marked table replaced by the current rendering.
+
+    With ``every_table`` a missing marker is an error; otherwise only the tables present are kept.
+    """
     for marker, (path, section) in TABLES.items():
         action = yaml.safe_load((root / path).read_text(encoding="utf-8"))
         pattern = re.compile(rf"(<!-- action-docs:{marker}:start -->\n).*?(\n<!-- action-docs:{marker}:end -->)", re.S)
         match = pattern.search(text)
+        if match is None and not every_table:
+            continue
         if match is None:
             raise SystemExit(f"{DOC.relative_to(ROOT)} has no <!-- action-docs:{marker}:start/end --> markers")
         text = text[: match.end(1)] + render(action, section) + text[match.start(2):]
@@ -65,17 +72,23 @@ def generate(text: str, root: Path = ROOT) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if docs/action.md is not current")
+    parser.add_argument("--check", action="store_true", help="fail if a generated table is not current")
     args = parser.parse_args(argv)
-    current = DOC.read_text(encoding="utf-8")
-    fresh = generate(current)
+    stale = []
+    for doc, every_table in DOCS.items():
+        current = doc.read_text(encoding="utf-8")
+        fresh = generate(current, every_table=every_table)
+        if fresh == current:
+            continue
+        if args.check:
+            stale.append(str(doc.relative_to(ROOT)))
+        else:
+            doc.write_text(fresh, encoding="utf-8")
+    if stale:
+        print(f"{', '.join(stale)} out of date with action.yml: run python scripts/action_docs.py", file=sys.stderr)
+        return 1
     if args.check:
-        if fresh != current:
-            print(f"{DOC.relative_to(ROOT)} is out of date with action.yml: run python scripts/action_docs.py", file=sys.stderr)
-            return 1
-        print(f"{DOC.relative_to(ROOT)} tables match action.yml")
-        return 0
-    DOC.write_text(fresh, encoding="utf-8")
+        print("generated tables match action.yml")
     return 0
 
 
