@@ -5,7 +5,9 @@ Each world hides
   * a minute-of-hour delay and drop curve for GitHub's schedule queue (worst at :00, other round
     minutes, and a few random hot minutes), with an hour-of-day load factor,
   * contention: push/pull_request activity in business hours of a random time zone, which makes
-    overlapping runs slower and more likely to fail.
+    overlapping runs slower and more likely to fail,
+  * in half the worlds, a spell of weeks (ended before "now") in which one scheduled workflow
+    failed most of its runs whatever the hour: a confound, not an hour effect.
 History is drawn from it: scheduled runs at the workflows' current crons (delayed, some dropped),
 plus push, pull_request and dispatch runs at other hours. The recommender sees only the history
 and the workflow files. Each recommendation is judged by the world's true expected cost per run
@@ -74,6 +76,7 @@ class Workflow:
     push_share: float
     hour_curve: np.ndarray  # the workflow's own failure multiplier by UTC hour, on top of the repo's
     timezone: str | None = None
+    broken: tuple[datetime, datetime, float] | None = None  # a spell of failures unrelated to the hour
 
 
 class World:
@@ -114,7 +117,21 @@ class World:
             for i in range(n_push)
         ]
         self.busy_rate = self._busy_rate()
+        self._break_one()
 
+    def _break_one(self) -> None:
+        """In half the worlds one scheduled workflow was broken for weeks (a bad dependency, a
+        flaky test) and fixed before ``now``: its failures pile up at its own hour although the
+        hour has nothing to do with them — the confound the failure model must not fall for.
+        A separate random stream keeps the rest of the world as it was without the spell."""
+        rng = np.random.default_rng([int(self.repo.rsplit("-", 1)[1]), 7])
+        scheduled = [w for w in self.workflows if w.cron]
+        if rng.random() < 0.5 or not scheduled:
+            return
+        wf = scheduled[int(rng.integers(0, len(scheduled)))]
+        end = self.now - timedelta(days=float(rng.uniform(3, 20)))
+        start = end - timedelta(days=float(rng.uniform(20, 50)))
+        wf.broken = (start, end, float(rng.uniform(0.6, 0.95)))
     def _scheduled(self, i: int) -> Workflow:
         rng = self.rng
         template, _ = TEMPLATES[int(rng.integers(0, len(TEMPLATES)))]
@@ -228,7 +245,10 @@ class World:
 
         def emit(wf: Workflow, created: datetime, event: str) -> None:
             mow = np.array([created.weekday() * 1440 + created.hour * 60 + created.minute])
-            failed = rng.random() < self.fail_prob(wf, mow, load)[0]
+            chance = self.fail_prob(wf, mow, load)[0]
+            if wf.broken and wf.broken[0] <= created < wf.broken[1]:
+                chance = wf.broken[2]
+            failed = rng.random() < chance
             minutes = self.duration(wf, mow, load)[0] * float(np.exp(rng.normal(0, 0.25)))
             runs.append(
                 RunRecord(

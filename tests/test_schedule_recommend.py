@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from orchestrator.errors import UsageError, ValidationError
 from orchestrator.learn import Prediction, RunContext
 from orchestrator.model import RunRecord
-from orchestrator.schedule import Cron, Weights, frequency_signature, recommend, recommend_timeout
+from orchestrator.schedule import Cron, FailureModel, Weights, frequency_signature, recommend, recommend_timeout
 
 REPO = "octo/demo"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
@@ -101,10 +102,11 @@ def test_moves_off_the_failing_hour_and_the_top_of_the_hour(learned: tuple[list[
     assert nightly["change"] and nightly["current_schedule"] == ["0 6 * * *"]
     assert moved.hours[0] not in (4, 5, 6, 7, 8) and moved.minutes[0] % 5 != 0
     assert frequency_signature(moved) == frequency_signature(Cron.parse("0 6 * * *"))
-    assert nightly["predicted_success_rate"] > 0.8
+    # Its own 50% failures are partly its own (it never ran elsewhere), partly the hours ci shows bad.
+    assert 0.6 < nightly["predicted_success_rate"] < 0.95
     assert 0.5 < nightly["confidence"] <= 1.0
     reasons = "\n".join(nightly["reasoning"])
-    assert "Hour 6 UTC" not in nightly["reasoning"][1] and "success rate (n=" in reasons
+    assert "Hour 6 UTC" not in nightly["reasoning"][1] and "failure odds" in reasons and "success rate" in reasons
     assert "at :00" in reasons and "Off the top of the hour" in reasons
     assert nightly["recommended_human"].endswith("(UTC)") and nightly["current_human"] == ["At 06:00 AM (UTC)"]
 
@@ -274,3 +276,68 @@ def test_every_recommendation_is_a_valid_cron_with_the_same_frequency(
     assert frequency_signature(moved) == frequency_signature(Cron.parse(cron, zone))
     assert moved.min_gap_minutes >= 5 and len(rec["recommended_schedule"].split()) == 5
     assert 0.0 <= rec["confidence"] <= 1.0
+
+
+# ----- the failure model identifies hours only within workflows ---------------------------------
+def _broken_nightly(history: History, name: str, days: int, broken: tuple[int, int]) -> None:
+    """A nightly at 00:00 that fails nine runs in ten between ``broken`` days ago (start, end)."""
+    for tick in Cron.parse("0 0 * * *").ticks(NOW - timedelta(days=days), NOW):
+        age = (NOW - tick).days
+        created = tick + timedelta(minutes=float(history.rng.exponential(5)))
+        fail = 0.9 if broken[1] <= age < broken[0] else 0.05
+        history.add(name, created, "schedule", bool(history.rng.random() < fail))
+
+
+@pytest.fixture
+def confounded(tmp_path: Path) -> tuple[list[RunRecord], Path]:
+    """Hour 0 looks terrible only because the nightly that runs there was broken for two months."""
+    _workflow(tmp_path, "devtools", "0 0 * * *")
+    _workflow(tmp_path, "lint", "17 * * * *")
+    _workflow(tmp_path, "ci", None)
+    history = History(3)
+    _broken_nightly(history, "devtools", 120, broken=(90, 20))
+    history.scheduled("lint", "17 * * * *", 120, delay_min=1, drop=0.0, fail=0.08)
+    history.pushes("ci", 120, 1, {})  # 5% failures at every hour
+    return history.runs, tmp_path
+
+
+def test_a_workflow_broken_at_its_own_hour_does_not_paint_the_hour_red(
+    confounded: tuple[list[RunRecord], Path],
+) -> None:
+    runs, directory = confounded
+    result = recommend(runs, directory, REPO, NOW)
+    hours = result["hourly_success"]
+    typical = np.median([h["success_rate"] for h in hours])
+    assert hours[0]["success_rate"] < typical - 0.15  # the raw figure is confounded...
+    assert 0.75 < hours[0]["failure_factor"] < 1.33  # ...the fitted odds are not
+    devtools = next(r for r in result["recommendations"] if r["workflow"] == "devtools")
+    failure_now, failure_after = devtools["score"]["entries"][0]["terms"]["failure"]
+    assert abs(failure_now - failure_after) < 0.05  # no hour effect claimed beyond shrunk noise
+    assert "failure odds" in devtools["reasoning"][1] and "after accounting for which workflows" in devtools["reasoning"][1]
+
+
+def test_a_single_hour_workflow_contributes_nothing_to_the_hour_effects(
+    confounded: tuple[list[RunRecord], Path],
+) -> None:
+    runs, _ = confounded
+    healed = [replace(r, conclusion="success") if r.name == "devtools" else r for r in runs]
+    broken_fit = FailureModel().fit(runs, NOW)
+    healed_fit = FailureModel().fit(healed, NOW)
+    assert np.abs(np.log(broken_fit.hour_factor_) - np.log(healed_fit.hour_factor_)).max() < 0.05
+    others_at_midnight = sum(1 for r in runs if r.name != "devtools" and r.created_at.hour == 0)
+    assert broken_fit.hour_comparable_runs_[0] == healed_fit.hour_comparable_runs_[0] == others_at_midnight
+
+
+def test_a_real_hour_effect_within_workflows_is_found(tmp_path: Path) -> None:
+    _workflow(tmp_path, "nightly", "0 14 * * *")
+    _workflow(tmp_path, "ci", None)
+    history = History(4)
+    history.scheduled("nightly", "0 14 * * *", 90, delay_min=2, drop=0.0, fail=0.3)
+    history.pushes("ci", 90, 1, {13: 0.35, 14: 0.35, 15: 0.35})
+    result = recommend(history.runs, tmp_path, REPO, NOW)
+    assert result["hourly_success"][14]["failure_factor"] > 2.0
+    nightly = result["recommendations"][0]
+    assert nightly["change"] and Cron.parse(nightly["recommended_schedule"]).hours[0] not in (12, 13, 14, 15, 16)
+    failure_now, failure_after = nightly["score"]["entries"][0]["terms"]["failure"]
+    assert failure_now - failure_after > 0.1 and nightly["confidence"] > 0.6
+    assert "Hour " in nightly["reasoning"][1] and "vs " in nightly["reasoning"][1]

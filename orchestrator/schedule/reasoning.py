@@ -96,18 +96,28 @@ def _decision(plan: "WorkflowPlan", result: dict[str, Any], weights: Weights) ->
 
 
 def _hours(failure: FailureModel, hour_now: int, hour_new: int) -> str:
+    """The fitted hour effect (within workflows), then the raw figures it was freed from."""
     stats = failure.hour_stats()
 
-    def said(hour: int) -> str:
+    def odds(hour: int) -> str:
         row = stats[hour]
-        if not row["runs"]:
-            return f"hour {hour} UTC has no runs yet (risk taken from the pooled curve)"
-        return f"hour {hour} UTC has {row['success_rate']:.0%} success rate (n={row['runs']})"
+        return f"{row['failure_factor']:.2g}× (n={row['comparable_runs']})"
 
-    text = said(hour_new)
-    if hour_new != hour_now:
-        text += f" vs {said(hour_now).replace(f'hour {hour_now} UTC has ', '', 1)} at hour {hour_now}"
-    return text[0].upper() + text[1:] + ", across the repository's runs"
+    def raw(hour: int) -> str:
+        row = stats[hour]
+        return f"{row['success_rate']:.0%} (n={row['runs']})" if row["runs"] else "no runs"
+
+    if hour_new == hour_now:
+        return (
+            f"Hour {hour_now} UTC: failure odds {odds(hour_now)} the repository's typical hour after accounting for "
+            f"which workflows ran then and when (n = runs comparable with the same workflow's runs at other hours "
+            f"that week); raw success rate {raw(hour_now)}"
+        )
+    return (
+        f"Hour {hour_new} UTC: failure odds {odds(hour_new)} the repository's typical hour vs {odds(hour_now)} at "
+        f"hour {hour_now}, after accounting for which workflows ran then and when (n = runs comparable with the "
+        f"same workflow's runs at other hours that week); raw success rate {raw(hour_new)} vs {raw(hour_now)}"
+    )
 
 
 def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> list[str]:
