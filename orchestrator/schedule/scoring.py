@@ -128,7 +128,7 @@ class FailureModel:
         level_prior_runs: float = 2.0,
         neighbour_weight: float = 0.5,
         iterations: int = 30,
-        stratum_prior_runs: float = 0.5,
+        stratum_prior_runs: float = 0.05,
         hour_prior_scale: float = 1.0,
     ) -> None:
         self.hour_prior_scale = hour_prior_scale
@@ -224,12 +224,15 @@ class FailureModel:
         self.hour_comparable_runs_ = s_h[mixed].sum(axis=0)
         # Each workflow's own hours: one penalised Newton step from the pooled curve, using the
         # within-stratum residuals (single-hour strata have none) and their profiled information.
-        w_s = np.bincount(s, weights=w, minlength=n_s) + tau
+        # Residuals are taken within their stratum (its mean residual removed, in proportion to
+        # each run's weight), so a stratum that ran at one hour adds nothing, prior pull included.
+        w_s = np.maximum(np.bincount(s, weights=w, minlength=n_s), 1e-12)
+        within = (y - p) - w * (np.bincount(s, weights=y - p, minlength=n_s) / w_s)[s]
         w_sh = np.bincount(s * 24 + h, weights=w, minlength=n_s * 24).reshape(n_s, 24)
         info = w_sh - w_sh**2 / w_s[:, None]
         wf_info = np.zeros((n_wf, 24))
         np.add.at(wf_info, s_wf, info)
-        resid = np.bincount(wf * 24 + h, weights=y - p, minlength=n_wf * 24).reshape(n_wf, 24)
+        resid = np.bincount(wf * 24 + h, weights=within, minlength=n_wf * 24).reshape(n_wf, 24)
         lam = self.prior_strength * p_bar * (1 - p_bar)
         self.workflow_hour_effect_ = circular_smooth(resid, self.neighbour_weight) / (
             circular_smooth(wf_info, self.neighbour_weight) + lam
