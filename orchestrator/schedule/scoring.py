@@ -2,7 +2,7 @@
 
 The week is a grid of 10,080 UTC minutes (Monday 00:00 = 0). For one workflow every cell gets
 
-    cost = failure  × P(failure | hour, weekday)          pooled across the repository
+    cost = failure  × P(failure | hour, weekday)          hour odds learned within workflows
          + drop     × P(GitHub drops the tick | minute, hour)
          + delay    × expected start delay in hours
          + duration × (predicted p50 duration at that hour / its median over hours − 1)
@@ -108,12 +108,14 @@ class FailureModel:
         logit P(failure) = α[stratum] + β[hour] + γ[weekday]
 
     where a stratum is one workflow, event and branch in one week. Every stratum has its own
-    level, so a workflow that is broken for months, a flaky pull request pushed twenty times at
+    level, so a workflow that is broken for months, a broken branch pushed twenty times at
     midnight, or a nightly job that only ever runs at hour 0 explains its own failures: a stratum
     whose runs all fall in one hour says nothing about hours (its α absorbs it), and the hour
-    effects are learned from strata with runs at several hours. β and γ are shrunk towards 0
-    (no effect) with ``prior_strength`` pseudo-runs, and neighbouring hours are pulled together
-    (``neighbour_weight``); the fit is a penalised Newton iteration on the profile likelihood.
+    effects are learned from strata with runs at several hours. ``pull_request`` runs are left
+    out (see ``CODE_IN_FLUX_EVENTS``) but still count in the raw per-hour figures of
+    :meth:`hour_stats`. β and γ are shrunk towards 0 (no effect) with a ridge of
+    ``prior_strength × hour_prior_scale`` (logit units), neighbouring hours are pulled together
+    (``neighbour_weight``), and the fit is a penalised Newton iteration on the profile likelihood.
 
     Each workflow may deviate from the pooled hours as far as its own within-stratum evidence
     shows (one penalised Newton step from the pooled curve). The level used for predictions is
