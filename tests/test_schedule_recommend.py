@@ -313,6 +313,8 @@ def test_a_workflow_broken_at_its_own_hour_does_not_paint_the_hour_red(
     devtools = next(r for r in result["recommendations"] if r["workflow"] == "devtools")
     failure_now, failure_after = devtools["score"]["entries"][0]["terms"]["failure"]
     assert abs(failure_now - failure_after) < 0.05  # no hour effect claimed beyond shrunk noise
+    if devtools["change"]:  # then the saving is said term by term, failure risk not the main one
+        assert not devtools["reasoning"][2].startswith("Saving per run by term: failure risk")
     assert "failure odds" in devtools["reasoning"][1] and "after accounting for which workflows" in devtools["reasoning"][1]
 
 
@@ -341,3 +343,4 @@ def test_a_real_hour_effect_within_workflows_is_found(tmp_path: Path) -> None:
     failure_now, failure_after = nightly["score"]["entries"][0]["terms"]["failure"]
     assert failure_now - failure_after > 0.1 and nightly["confidence"] > 0.6
     assert "Hour " in nightly["reasoning"][1] and "vs " in nightly["reasoning"][1]
+    assert nightly["reasoning"][2].startswith("Saving per run by term: failure risk +")

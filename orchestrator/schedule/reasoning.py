@@ -42,6 +42,8 @@ def explain(
             "repository's quietest period when push activity is known; low confidence"
         )
     lines.append(_hours(failure, hour_now, hour_new))
+    if result["change"] and not result["cold_start"]:
+        lines.append(_saving(result, weights))
     lines.extend(_minutes(delay, minute_now, minute_new))
     if overlaps_now:
         lines.append(
@@ -93,6 +95,27 @@ def _decision(plan: "WorkflowPlan", result: dict[str, Any], weights: Weights) ->
         f"Keep {', '.join(result['current_schedule'])}: no slot with the same frequency saves at least "
         f"{weights.min_improvement:g} per run (best saves {saving:.3f})"
     )
+
+
+_TERM_NAMES = {
+    "failure": "failure risk",
+    "drop": "dropped ticks",
+    "delay": "start delay",
+    "duration": "duration",
+    "overlap": "overlap with other runs",
+    "round_minute": "off the round minutes (prior)",
+}
+
+
+def _saving(result: dict[str, Any], weights: Weights) -> str:
+    """Which weighted terms the move saves (or costs), largest first, for the first cron entry."""
+    terms = result["score"]["entries"][0].get("terms", {})
+    parts = sorted(
+        ((name, getattr(weights, name) * (now - after)) for name, (now, after) in terms.items()),
+        key=lambda item: -abs(item[1]),
+    )
+    said = [f"{_TERM_NAMES.get(name, name)} {value:+.3f}" for name, value in parts if abs(value) >= 0.0005]
+    return "Saving per run by term: " + (", ".join(said) if said else "none above 0.0005")
 
 
 def _hours(failure: FailureModel, hour_now: int, hour_new: int) -> str:

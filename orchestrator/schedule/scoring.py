@@ -132,8 +132,12 @@ class FailureModel:
         iterations: int = 30,
         stratum_prior_runs: float = 0.05,
         hour_prior_scale: float = 1.0,
+        min_prior_strength: float = 2.0,
+        max_prior_strength: float = 400.0,
     ) -> None:
         self.hour_prior_scale = hour_prior_scale
+        self.min_prior_strength = min_prior_strength
+        self.max_prior_strength = max_prior_strength
         self.prior_strength = prior_strength
         self.neighbour_weight = neighbour_weight
         self.half_life_days = half_life_days
@@ -170,14 +174,13 @@ class FailureModel:
         return self
 
     # ----- fitting ----------------------------------------------------------------------------
-    def _fit_arrays(self, pick: np.ndarray, start: np.ndarray | None = None) -> None:
+    def _fit_arrays(self, pick: np.ndarray, start: np.ndarray | None = None, learn_prior: bool = True) -> None:
         s, h, d, y, wf = self._strata[pick], self._hours[pick], self._days[pick], self._failed[pick], self._wf[pick]
         n_s, n_wf = self._n_strata, len(self.workflows_)
         self.n_runs_ = len(pick)
         overall = float(y.mean()) if len(y) else 0.0
         self.overall_failure_rate_ = overall
         p_bar = min(max(overall, 0.02), 0.98)
-        self._penalty = self._penalty_matrix(self.prior_strength * self.hour_prior_scale)
         # A stratum's level starts at (and is weakly held towards) its workflow's failure rate.
         wf_n = np.bincount(wf, minlength=n_wf)
         wf_rate = (np.bincount(wf, weights=y, minlength=n_wf) + p_bar) / (wf_n + 1.0)
@@ -188,37 +191,16 @@ class FailureModel:
         s_n = np.bincount(s, minlength=n_s)
         alpha = _logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
         beta = np.zeros(31) if start is None else start.copy()
-        cols_h, cols_d = h, 24 + d
-        for _ in range(self.iterations):
-            p = _sigmoid(alpha[s] + beta[cols_h] + beta[cols_d])
-            w, r = p * (1 - p), y - p
-            g_alpha = np.bincount(s, weights=r, minlength=n_s) - tau * (alpha - centre)
-            w_s = np.bincount(s, weights=w, minlength=n_s) + tau
-            a_h = np.bincount(s * 24 + h, weights=w, minlength=n_s * 24).reshape(n_s, 24)
-            a_d = np.bincount(s * 7 + d, weights=w, minlength=n_s * 7).reshape(n_s, 7)
-            a = np.hstack([a_h, a_d])
-            xtwx = np.zeros((31, 31))
-            xtwx[:24, 24:] = np.bincount(h * 7 + d, weights=w, minlength=168).reshape(24, 7)
-            xtwx[24:, :24] = xtwx[:24, 24:].T
-            xtwx[np.arange(31), np.arange(31)] = np.concatenate(
-                [np.bincount(h, weights=w, minlength=24), np.bincount(d, weights=w, minlength=7)]
-            )
-            g_beta = np.concatenate(
-                [np.bincount(h, weights=r, minlength=24), np.bincount(d, weights=r, minlength=7)]
-            ).astype(float)
-            g_beta -= self._penalty @ beta
-            # Profile out the stratum levels (Schur complement): only within-stratum contrasts inform β.
-            hessian = xtwx + self._penalty - (a.T / w_s) @ a
-            step_beta = np.linalg.solve(hessian, g_beta - a.T @ (g_alpha / w_s))
-            step_alpha = (g_alpha - a @ step_beta) / w_s
-            step_beta = np.clip(step_beta, -1.0, 1.0)
-            alpha += np.clip(step_alpha, -3.0, 3.0)
-            beta += step_beta
-            if np.abs(step_beta).max() < 1e-4 and np.abs(step_alpha).max(initial=0.0) < 1e-3:
-                break
+        arrays = (s, h, d, y, n_s, tau, centre)
+        if learn_prior:
+            strength = self.prior_strength * self.hour_prior_scale
+            self._penalty = self._penalty_matrix(strength, strength)
+            alpha, beta, hessian = self._newton(arrays, alpha, beta)
+            self._penalty = self._learned_penalty(beta, hessian)
+        alpha, beta, hessian = self._newton(arrays, alpha, beta)
         self._beta = beta
         self._covariance = np.linalg.inv(hessian)
-        p = _sigmoid(alpha[s] + beta[cols_h] + beta[cols_d])
+        p = _sigmoid(alpha[s] + beta[h] + beta[24 + d])
         w = p * (1 - p)
         # Runs that can inform an hour: their stratum also ran at other hours.
         s_h = np.bincount(s * 24 + h, minlength=n_s * 24).reshape(n_s, 24)
@@ -235,16 +217,73 @@ class FailureModel:
         wf_info = np.zeros((n_wf, 24))
         np.add.at(wf_info, s_wf, info)
         resid = np.bincount(wf * 24 + h, weights=within, minlength=n_wf * 24).reshape(n_wf, 24)
-        lam = self.prior_strength * p_bar * (1 - p_bar)
+        lam = max(self.prior_strength * p_bar * (1 - p_bar), self._penalty[0, 0])
         self.workflow_hour_effect_ = circular_smooth(resid, self.neighbour_weight) / (
             circular_smooth(wf_info, self.neighbour_weight) + lam
         )
         self._level_inputs = (wf, h, d, y, self._recency[pick], p_bar)
         self._set_levels()
 
-    def _penalty_matrix(self, strength: float) -> np.ndarray:
+    def _newton(
+        self, arrays: tuple[Any, ...], alpha: np.ndarray, beta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Penalised Newton iterations with the stratum levels profiled out (Schur complement),
+        so only within-stratum contrasts inform β; returns α, β and the profiled Hessian."""
+        s, h, d, y, n_s, tau, centre = arrays
+        alpha, beta = alpha.copy(), beta.copy()
+        hessian = self._penalty.copy()
+        for _ in range(self.iterations):
+            p = _sigmoid(alpha[s] + beta[h] + beta[24 + d])
+            w, r = p * (1 - p), y - p
+            g_alpha = np.bincount(s, weights=r, minlength=n_s) - tau * (alpha - centre)
+            w_s = np.bincount(s, weights=w, minlength=n_s) + tau
+            a_h = np.bincount(s * 24 + h, weights=w, minlength=n_s * 24).reshape(n_s, 24)
+            a_d = np.bincount(s * 7 + d, weights=w, minlength=n_s * 7).reshape(n_s, 7)
+            a = np.hstack([a_h, a_d])
+            xtwx = np.zeros((31, 31))
+            xtwx[:24, 24:] = np.bincount(h * 7 + d, weights=w, minlength=168).reshape(24, 7)
+            xtwx[24:, :24] = xtwx[:24, 24:].T
+            xtwx[np.arange(31), np.arange(31)] = np.concatenate(
+                [np.bincount(h, weights=w, minlength=24), np.bincount(d, weights=w, minlength=7)]
+            )
+            g_beta = np.concatenate(
+                [np.bincount(h, weights=r, minlength=24), np.bincount(d, weights=r, minlength=7)]
+            ).astype(float)
+            g_beta -= self._penalty @ beta
+            hessian = xtwx + self._penalty - (a.T / w_s) @ a
+            step_beta = np.linalg.solve(hessian, g_beta - a.T @ (g_alpha / w_s))
+            step_alpha = (g_alpha - a @ step_beta) / w_s
+            step_beta = np.clip(step_beta, -1.0, 1.0)
+            alpha += np.clip(step_alpha, -3.0, 3.0)
+            beta += step_beta
+            if np.abs(step_beta).max() < 1e-4 and np.abs(step_alpha).max(initial=0.0) < 1e-3:
+                break
+        return alpha, beta, hessian
+
+    def _learned_penalty(self, beta: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+        """How hard to shrink, learned from the data (empirical Bayes, method of moments): the
+        spread of the unshrunk hour (weekday) effects beyond what their noise explains is the
+        prior variance. With no real hour effect the spread is all noise and the effects are
+        shrunk to nothing, so the best of 24 noisy hours is not mistaken for a good hour."""
+        information = np.diag(hessian - self._penalty)
+        unshrunk = beta + (self._penalty @ beta) / np.maximum(information, 1e-9)
+        strengths = []
+        for cols in (slice(0, 24), slice(24, 31)):
+            info, raw = information[cols], unshrunk[cols]
+            ok = info > 1.0
+            if ok.sum() < 4:
+                strengths.append(self.max_prior_strength)
+                continue
+            centred = raw[ok] - np.average(raw[ok], weights=info[ok])
+            spread = float(np.mean(centred**2) - np.mean(1.0 / info[ok]))
+            strength = 1.0 / spread if spread > 0 else self.max_prior_strength
+            strengths.append(float(np.clip(strength, self.min_prior_strength, self.max_prior_strength)))
+        self.hour_prior_strength_, self.weekday_prior_strength_ = strengths
+        return self._penalty_matrix(*strengths)
+
+    def _penalty_matrix(self, strength: float, weekday_strength: float) -> np.ndarray:
         """Ridge towards "no effect" plus a pull between neighbouring hours (circular)."""
-        penalty = np.eye(31) * strength
+        penalty = np.diag(np.concatenate([np.full(24, strength), np.full(7, weekday_strength)]))
         smooth = strength * self.neighbour_weight
         for hour in range(24):
             nxt = (hour + 1) % 24
@@ -286,9 +325,11 @@ class FailureModel:
             self.iterations,
             self.stratum_prior_runs,
             self.hour_prior_scale,
+            self.min_prior_strength,
+            self.max_prior_strength,
         )
         clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
-        clone._fit_arrays(block_resample(self._blocks, rng), start=self._beta)
+        clone._fit_arrays(block_resample(self._blocks, rng), start=self._beta, learn_prior=False)
         clone._beta = rng.multivariate_normal(clone._beta, clone._covariance, method="cholesky")
         clone._set_levels()
         return clone
