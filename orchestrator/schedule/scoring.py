@@ -337,12 +337,12 @@ class FailureModel:
     # ----- predictions and figures ------------------------------------------------------------
     @property
     def hour_factor_(self) -> np.ndarray:
-        """Failure odds at each UTC hour relative to the repository's typical hour."""
-        return np.exp(self._beta[:24] - self._beta[:24].mean())
+        """Failure odds at each UTC hour relative to the repository's typical (median) hour."""
+        return np.exp(self._beta[:24] - np.median(self._beta[:24]))
 
     @property
     def weekday_factor_(self) -> np.ndarray:
-        return np.exp(self._beta[24:] - self._beta[24:].mean())
+        return np.exp(self._beta[24:] - np.median(self._beta[24:]))
 
     def grid(self, workflow_key: str) -> np.ndarray:
         """Failure probability for every UTC minute of the week (hour × weekday resolution)."""
