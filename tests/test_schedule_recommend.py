@@ -344,3 +344,18 @@ def test_a_real_hour_effect_within_workflows_is_found(tmp_path: Path) -> None:
     assert failure_now - failure_after > 0.1 and nightly["confidence"] > 0.6
     assert "Hour " in nightly["reasoning"][1] and "vs " in nightly["reasoning"][1]
     assert nightly["reasoning"][2].startswith("Saving per run by term: failure risk +")
+
+
+def test_confidence_in_an_hour_effect_grows_with_the_evidence(tmp_path: Path) -> None:
+    _workflow(tmp_path, "nightly", "7 14 * * *")
+    _workflow(tmp_path, "ci", None)
+    found = {}
+    for days in (14, 90):
+        history = History(4)
+        history.scheduled("nightly", "7 14 * * *", days, delay_min=2, drop=0.0, fail=0.3)
+        history.pushes("ci", days, 1, {13: 0.25, 14: 0.25, 15: 0.25})
+        rec = recommend(history.runs, tmp_path, REPO, NOW)["recommendations"][0]
+        failure_now, failure_after = rec["score"]["entries"][0]["terms"]["failure"]
+        found[days] = (rec["confidence"], failure_now - failure_after)
+    assert found[14][0] < 0.6 < 0.9 < found[90][0]  # two weeks of pushes cannot tell the hours apart
+    assert found[14][1] < 0.05 < 0.15 < found[90][1]
