@@ -1,6 +1,8 @@
 """Quality benchmark: rolling-origin backtest on the GHAminer history, model vs every baseline.
 
 Usage: python bench/learn_quality.py [DATA_DIR]   (default ../shared/data/ghaminer)
+       python bench/learn_quality.py --generated [RUNS] [WORKFLOWS] [SEED]   (default 20000 30 0:
+       the generated history of ``orchestrator.learn.synthetic``, a second, independent check)
 
 The three CSV snapshots overlap, so runs are merged by (id, attempt) exactly as the store does.
 Prints one table per target: p50 MAE (seconds and relative to the median), p90 coverage,
@@ -14,6 +16,7 @@ import time
 from pathlib import Path
 
 from orchestrator.learn.backtesting import backtest_predictions, summarize_backtest
+from orchestrator.learn.synthetic import synthetic_runs
 from orchestrator.source.importers import read_files
 from orchestrator.store.merge import merge_runs
 
@@ -43,16 +46,22 @@ def _print_summary(title: str, summary: dict) -> None:
           f"Brier / best baseline: {_fmt(summary['brier_vs_best_baseline'])}")
 
 
-def main(argv: list[str]) -> None:
+def _load(argv: list[str]) -> tuple[list, str]:
+    if len(argv) > 1 and argv[1] == "--generated":
+        n_runs, n_workflows, seed = (int(a) for a in (argv[2:] + ["20000", "30", "0"][len(argv) - 2:])[:3])
+        return synthetic_runs(n_runs, n_workflows, seed=seed), f"generated ({n_workflows} workflows, seed {seed})"
     data = Path(argv[1]) if len(argv) > 1 else DEFAULT
     files = sorted(p for p in data.iterdir() if p.suffix in (".csv", ".json"))
-    parsed = read_files(files)
-    runs = list(merge_runs({}, parsed.runs)[0].values())
+    return list(merge_runs({}, read_files(files).runs)[0].values()), f"{len(files)} files"
+
+
+def main(argv: list[str]) -> None:
+    runs, source = _load(argv)
     started = time.perf_counter()
     table = backtest_predictions(runs)
     report = summarize_backtest(table)
     elapsed = time.perf_counter() - started
-    print(f"{len(runs)} distinct runs from {len(files)} files; {report['folds']} folds from "
+    print(f"{len(runs)} distinct runs from {source}; {report['folds']} folds from "
           f"{report['origins'][0]}; {report['scored_runs']} runs predicted; backtest took {elapsed:.1f} s")
     _print_summary("overall", report["overall"])
     typical = summarize_backtest(table[~(table["duration"] > TYPICAL_SECONDS)])
