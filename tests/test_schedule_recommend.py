@@ -359,3 +359,66 @@ def test_confidence_in_an_hour_effect_grows_with_the_evidence(tmp_path: Path) ->
         found[days] = (rec["confidence"], failure_now - failure_after)
     assert found[14][0] < 0.6 < 0.9 < found[90][0]  # two weeks of pushes cannot tell the hours apart
     assert found[14][1] < 0.05 < 0.15 < found[90][1]
+
+
+def test_when_only_the_minute_matters_the_hour_is_kept(tmp_path: Path) -> None:
+    """No hour is better than another; :00 is late and drops ticks, other minutes are prompt.
+    The move leaves the round minute and keeps the hour, whatever noise makes some hour cheapest."""
+    _workflow(tmp_path, "nightly", "0 3 * * *")
+    _workflow(tmp_path, "report", "23 11 * * *")
+    _workflow(tmp_path, "sweep", "41 19 * * *")
+    _workflow(tmp_path, "ci", None)
+    history = History(7)
+    history.scheduled("nightly", "0 3 * * *", 90, delay_min=25, drop=0.15, fail=0.2)
+    history.scheduled("report", "23 11 * * *", 90, delay_min=1, drop=0.0, fail=0.2)
+    history.scheduled("sweep", "41 19 * * *", 90, delay_min=1, drop=0.0, fail=0.2)
+    history.pushes("ci", 90, 1, {})
+    result = recommend(history.runs, tmp_path, REPO, NOW)
+    nightly = next(r for r in result["recommendations"] if r["workflow"] == "nightly")
+    moved = Cron.parse(nightly["recommended_schedule"])
+    assert nightly["change"] and moved.hours == (3,) and moved.minutes[0] % 5 != 0
+    assert nightly["confidence"] > 0.6
+    entry = nightly["score"]["entries"][0]
+    assert entry["current"] - entry["recommended"] >= Weights().min_improvement
+
+
+def test_confidence_for_a_new_hour_cannot_come_from_the_minute_prior() -> None:
+    """A move to 08:16 that beats 00:00 in every resample only by leaving the round minute, and
+    beats 00:16 (same hour, same minute prior) in about half of them, is not confident."""
+    from types import SimpleNamespace
+
+    from orchestrator.schedule.recommend import _confidence
+
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 0.01, size=(200, 3))
+    boot = np.array([1.0, 0.97, 0.965]) + noise
+    entry = SimpleNamespace(
+        rotations=[(0, 0), (0, 16), (8, 16)], costs=np.array([1.0, 0.97, 0.965]), chosen=2, boot=boot
+    )
+    plan = SimpleNamespace(entries=[entry], file=SimpleNamespace(path="a.yml"))
+    failure = SimpleNamespace(n_runs_=10_000)
+    moved = _confidence([plan], failure, Weights(), len(boot))["a.yml"]
+    assert 0.3 < moved["bootstrap_share"] < 0.7
+    entry.chosen = 1  # the same move without changing the hour rests on the minute: it holds
+    assert _confidence([plan], failure, Weights(), len(boot))["a.yml"]["bootstrap_share"] > 0.95
+
+
+def test_duration_hours_are_compared_within_workflows() -> None:
+    """ci was slow for a month while it ran only at midnight, then fast at every hour except 14,
+    where it is slower week after week. Pooling durations by hour blames midnight for the slow
+    month; compared within each workflow's week, midnight is ordinary and hour 14 is slow."""
+    from orchestrator.schedule.slots import DurationShape
+
+    history = History(5)
+    start = NOW - timedelta(days=63)
+    for day in range(63):
+        history.add("nightly", start + timedelta(days=day), "schedule", False, minutes=60.0)
+        for hour in range(24) if day >= 35 else (0, 0, 0, 0):
+            at = start + timedelta(days=day, hours=hour, minutes=float(history.rng.uniform(0, 50)))
+            slow = day < 35 or hour == 14
+            history.add("ci", at, "push", False, minutes=(8.0 if slow else 4.0) * float(np.exp(history.rng.normal(0, 0.1))))
+    shape = DurationShape().fit(history.runs)
+    factor = np.exp(shape.log_factor_)
+    assert abs(factor[0] - 1.0) < 0.05
+    assert factor[14] > 1.15 and factor[14] == factor.max()
+    assert shape.factor("unknown") == pytest.approx(factor)

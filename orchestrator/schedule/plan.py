@@ -27,6 +27,7 @@ __all__ = [
     "delay_grids",
     "entry_occupancy",
     "choose",
+    "hour_distance",
     "MAX_SCHEDULE_DELAY_SECONDS",
 ]
 
@@ -46,7 +47,9 @@ class PlanEntry:
     costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tables: dict[str, np.ndarray] = field(default_factory=dict)
     others: np.ndarray = field(default_factory=lambda: np.zeros(WEEK_MINUTES))
+    boot: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # resamples × rotations
     note: str | None = None
+    declined: str | None = None  # a farther, cheaper rotation not clearly better (for reasoning)
 
 
 @dataclass
@@ -101,8 +104,31 @@ def entry_occupancy(entry: PlanEntry, plan: WorkflowPlan, delay: np.ndarray, dro
     return window_occupancy(starts, lengths, 1.0 - drop[mows], entry.horizon.weeks)
 
 
-def choose(entry: PlanEntry, plan: WorkflowPlan, weights: Weights, cold: bool, busy_known: bool) -> None:
-    """Pick the rotation: cheapest by the learned costs, or by the path hash on a cold start."""
+#: A rotation is clearly worse than the cheapest one when it costs at least
+#: ``Weights.min_improvement`` more and the cheapest beats it in this share of the resamples.
+CLEAR_SHARE = 0.8
+
+
+def hour_distance(rotation: tuple[int, int]) -> int:
+    """How many hours a rotation moves the runs (either way round the clock)."""
+    return min(rotation[0] % 24, (-rotation[0]) % 24)
+
+
+def choose(
+    entry: PlanEntry,
+    plan: WorkflowPlan,
+    weights: Weights,
+    cold: bool,
+    busy_known: bool,
+    resampled_tables: list[np.ndarray] | None = None,
+) -> None:
+    """Pick the rotation: by the learned costs, or by the path hash on a cold start.
+
+    With resampled cost tables (every data-driven term refitted on a week-block bootstrap of the
+    history) the move is minimal: among the rotations the cheapest does not clearly beat, the
+    current schedule if it is one, else the cheapest that moves the fewest hours. So a nightly job
+    keeps its hour and only leaves the round minute unless another hour is clearly better.
+    """
     if entry.cron.min_gap_minutes < MIN_GAP_MINUTES:
         entry.note = f"runs less than {MIN_GAP_MINUTES} min apart, which GitHub does not honour; left unchanged"
         return
@@ -115,11 +141,38 @@ def choose(entry: PlanEntry, plan: WorkflowPlan, weights: Weights, cold: bool, b
     else:
         entry.costs = entry.tables["total"][mows].mean(axis=1)
         pick = int(np.argmin(entry.costs))
+        if resampled_tables:
+            entry.boot = np.array([t[mows].mean(axis=1) for t in resampled_tables])
+            pick = _minimal_move(entry, pick, weights)
     if entry.costs[0] - entry.costs[pick] < weights.min_improvement and not (cold and pick != 0):
+        if pick == 0 and entry.costs[0] - entry.costs.min() >= weights.min_improvement and entry.boot.size:
+            best = int(np.argmin(entry.costs))
+            share = float(np.mean(entry.boot[:, best] < entry.boot[:, 0]))
+            entry.note = (
+                f"the best slot with the same frequency would save {entry.costs[0] - entry.costs[best]:.3f} per run, "
+                f"but beats this one in only {share:.0%} of {len(entry.boot)} resamples of the history"
+            )
         return
     candidate = entry.cron.shifted(*entry.rotations[pick])
     if frequency_signature(candidate) == frequency_signature(entry.cron) and candidate.min_gap_minutes >= MIN_GAP_MINUTES:
         entry.chosen = pick
+
+
+def _minimal_move(entry: PlanEntry, best: int, weights: Weights) -> int:
+    """The rotation closest to the current schedule among those ``best`` does not clearly beat."""
+    costs, boot = entry.costs, entry.boot
+    beaten = np.mean(boot[:, [best]] < boot, axis=0)
+    clearly_worse = (costs - costs[best] >= weights.min_improvement) & (beaten >= CLEAR_SHARE)
+    open_ = [i for i in range(len(costs)) if not clearly_worse[i]]
+    pick = min(open_, key=lambda i: (hour_distance(entry.rotations[i]), i != 0, float(costs[i]), i))
+    if hour_distance(entry.rotations[best]) != hour_distance(entry.rotations[pick]):
+        entry.declined = (
+            f"`{entry.cron.shifted(*entry.rotations[best]).expression}` would save a further "
+            f"{costs[pick] - costs[best]:.3f} per run but beats `{entry.cron.shifted(*entry.rotations[pick]).expression}` "
+            f"in only {float(np.mean(boot[:, best] < boot[:, pick])):.0%} of {len(boot)} resamples of the history, "
+            "so the hours stay"
+        )
+    return pick
 
 
 def _cold_rotations(entry: PlanEntry, path: str, busy_known: bool) -> list[int]:

@@ -44,6 +44,8 @@ def explain(
     lines.append(_hours(failure, hour_now, hour_new))
     if result["change"] and not result["cold_start"]:
         lines.append(_saving(result, weights))
+    if entry.declined:
+        lines.append(f"Fewest hours moved: {entry.declined}")
     lines.extend(_minutes(delay, minute_now, minute_new))
     if overlaps_now:
         lines.append(
@@ -115,7 +117,15 @@ def _saving(result: dict[str, Any], weights: Weights) -> str:
         key=lambda item: -abs(item[1]),
     )
     said = [f"{_TERM_NAMES.get(name, name)} {value:+.3f}" for name, value in parts if abs(value) >= 0.0005]
-    return "Saving per run by term: " + (", ".join(said) if said else "none above 0.0005")
+    line = "Saving per run by term: " + (", ".join(said) if said else "none above 0.0005")
+    total = sum(value for _, value in parts)
+    prior = dict(parts).get("round_minute", 0.0)
+    if total > 0 and prior >= 0.5 * total:
+        line += (
+            " (mostly the round-minute prior, GitHub's documented load at the top of the hour, rather than "
+            "delays seen in this history)"
+        )
+    return line
 
 
 def _hours(failure: FailureModel, hour_now: int, hour_new: int) -> str:
@@ -178,5 +188,6 @@ def _confidence(result: dict[str, Any]) -> str:
         return f"Confidence {result['confidence']:.2f} (low): {detail['runs']} runs are too few to compare slots"
     return (
         f"Confidence {result['confidence']:.2f}: the decision held in {detail['bootstrap_share']:.0%} of "
-        f"{detail['samples']} bootstrap resamples of the history, scaled by data volume ({detail['runs']} runs)"
+        f"{detail['samples']} bootstrap resamples of the history (every learned term refitted on whole weeks; "
+        f"a new hour must also beat the best slot in the current hour), scaled by data volume ({detail['runs']} runs)"
     )

@@ -11,6 +11,7 @@ scaled by data volume.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,7 +24,8 @@ from ..model import SUCCESS, RunRecord, format_time
 from .conflicts import WorkflowWindows, find_conflicts
 from .plan import WorkflowPlan, choose, delay_grids, entry_occupancy, plan_workflow
 from .results import result_for
-from .scoring import BUSY_EVENTS, WEEK_MINUTES, FailureModel, Weights, cost_table, run_occupancy
+from .plan import hour_distance
+from .scoring import BUSY_EVENTS, WEEK_MINUTES, BusyOccupancy, FailureModel, Weights, cost_table
 from .slots import DurationShape
 from .timeouts import recommend_timeout
 from .workflows import WorkflowFile, read_workflows
@@ -60,8 +62,8 @@ def recommend(
     completed = [r for r in _unique(runs) if r.completed and r.created_at <= now]
     repo_runs = [r for r in completed if r.repository == repo]
     failure = FailureModel(prior_strength=weights.prior_strength).fit(repo_runs, now)
-    busy, _ = run_occupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
-    busy_runs = sum(1 for r in repo_runs if r.event in BUSY_EVENTS)
+    busy_model = BusyOccupancy([r for r in repo_runs if r.event in BUSY_EVENTS])
+    busy, busy_runs = busy_model.occupancy, busy_model.runs
     shape = DurationShape(weights.prior_strength).fit(repo_runs)
     scheduled_files = [f for f in files if f.schedules]
     histories = {f.path: _history_of(f, repo_runs) for f in scheduled_files}
@@ -74,6 +76,7 @@ def recommend(
     delay = ScheduleDelayModel(prior_strength=weights.prior_strength).fit([o for p in plans for o in p.observations])
     cold = failure.n_runs_ < weights.cold_start_runs
     delay_grid, drop_grid = delay_grids(delay)
+    samples = [] if cold else _resamples(failure, delay, busy_model, shape, bootstrap, seed)
 
     placed = {(p.file.path, i): entry_occupancy(e, p, delay_grid, drop_grid) for p in plans for i, e in enumerate(p.entries)}
     current_windows = _windows(plans, placed)
@@ -85,12 +88,12 @@ def recommend(
             entry.tables = cost_table(
                 weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
             )
-            choose(entry, plan, weights, cold, busy_runs > 0)
+            choose(entry, plan, weights, cold, busy_runs > 0, _resampled_tables(samples, plan, entry, busy, weights))
             moved = entry_occupancy(entry, plan, delay_grid, drop_grid)
             total += moved - placed[own]
             placed[own] = moved
 
-    confidence = _confidence(plans, failure, delay, weights, cold, bootstrap, seed)
+    confidence = _confidence(plans, failure, weights, len(samples))
     planned_windows = _windows(plans, placed)
     conflicts_now, conflicts_after = find_conflicts(current_windows), find_conflicts(planned_windows)
     last_activity = max((r.created_at for r in repo_runs if r.event != "schedule"), default=None)
@@ -197,36 +200,75 @@ def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[d
     return levels, ""
 
 
-def _confidence(
-    plans: Sequence[WorkflowPlan],
-    failure: FailureModel,
-    delay: ScheduleDelayModel,
-    weights: Weights,
-    cold: bool,
-    bootstrap: int,
-    seed: int,
-) -> dict[str, dict[str, Any]]:
-    """Share of bootstrap resamples in which each decision (move, or keep) still holds, × volume."""
+@dataclass
+class _Resample:
+    """Every data-driven model refitted on a week-block bootstrap resample of the history."""
+
+    failure: FailureModel
+    delay: np.ndarray
+    drop: np.ndarray
+    busy: np.ndarray
+    shape: DurationShape
+
+
+def _resamples(
+    failure: FailureModel, delay: ScheduleDelayModel, busy: BusyOccupancy, shape: DurationShape, count: int, seed: int
+) -> list[_Resample]:
+    """``count`` resamples of every learned term: failure odds, delay and drops, busy hours and
+    the duration shape (the round-minute prior is fixed and is not resampled)."""
     rng = np.random.default_rng(seed)
-    wins: dict[tuple[str, int], int] = Counter()
-    samples = 0 if cold else bootstrap
-    for _ in range(samples):
+    out = []
+    for _ in range(count):
         f_b, d_b = failure.resampled(rng), delay.resampled(rng)
         delay_b, drop_b = delay_grids(d_b)
-        for plan in plans:
-            for index, entry in enumerate(plan.entries):
-                if not entry.costs.size:
-                    continue
-                table = cost_table(weights, f_b.grid(plan.key), delay_b, drop_b, plan.p50, plan.p90, entry.others)["total"]
-                rival = entry.chosen if entry.chosen else int(np.argsort(entry.costs)[1] if len(entry.costs) > 1 else 0)
-                mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[rival]])
-                current, other = table[mows].mean(axis=1)
-                holds = other < current if entry.chosen else current <= other
-                wins[(plan.file.path, index)] += int(holds)
+        out.append(_Resample(f_b, delay_b, drop_b, busy.resampled(rng), shape.resampled(rng)))
+    return out
+
+
+def _resampled_tables(
+    samples: Sequence[_Resample], plan: WorkflowPlan, entry: Any, busy: np.ndarray, weights: Weights
+) -> list[np.ndarray]:
+    """The entry's total cost table under each resample (other workflows' planned windows fixed)."""
+    tables = []
+    level50, level90 = float(np.median(plan.p50)), float(np.median(plan.p90))
+    for s in samples:
+        factor = s.shape.factor(plan.key)
+        factor = factor / np.median(factor)
+        others = entry.others - busy + s.busy
+        tables.append(
+            cost_table(weights, s.failure.grid(plan.key), s.delay, s.drop, level50 * factor, level90 * factor, others)["total"]
+        )
+    return tables
+
+
+def _confidence(
+    plans: Sequence[WorkflowPlan], failure: FailureModel, weights: Weights, samples: int
+) -> dict[str, dict[str, Any]]:
+    """Share of bootstrap resamples in which each decision still holds, × volume.
+
+    A move holds when it beats the current schedule and, if it changes the hour, also the best
+    rotation that keeps the hour, so a gain the fixed round-minute prior alone explains cannot
+    lend confidence to a different hour. A keep holds when no other rotation beats it.
+    """
     volume = failure.n_runs_ / (failure.n_runs_ + weights.cold_start_runs)
     out: dict[str, dict[str, Any]] = {}
     for plan in plans:
-        shares = [wins[(plan.file.path, i)] / samples if samples else 1.0 for i in range(len(plan.entries))]
+        shares = []
+        for entry in plan.entries:
+            if not samples or not entry.boot.size:
+                shares.append(0.0 if samples else 1.0)
+                continue
+            boot = entry.boot
+            if entry.chosen:
+                rivals = [0]
+                if hour_distance(entry.rotations[entry.chosen]):
+                    same_hour = [i for i, r in enumerate(entry.rotations) if hour_distance(r) == 0 and i != entry.chosen]
+                    rivals.append(min(same_hour, key=lambda i: float(entry.costs[i])))
+                holds = np.all(boot[:, [entry.chosen]] < boot[:, rivals], axis=1)
+            else:
+                rival = int(np.argsort(entry.costs)[1]) if len(entry.costs) > 1 else 0
+                holds = boot[:, 0] <= boot[:, rival]
+            shares.append(float(np.mean(holds)))
         share = min(shares) if shares else 0.0
         out[plan.file.path] = {
             "value": round(share * volume, 2),

@@ -33,6 +33,7 @@ __all__ = [
     "circular_smooth",
     "run_occupancy",
     "window_occupancy",
+    "BusyOccupancy",
     "cost_table",
 ]
 
@@ -399,6 +400,24 @@ def run_occupancy(runs: Sequence[RunRecord], max_minutes: float = 360.0) -> tupl
     starts = np.array([minute_of_week(r.started_at) for r in runs])
     lengths = np.array([min(max(r.duration_seconds / 60.0, 1.0), max_minutes) for r in runs])
     return window_occupancy(starts, np.floor(lengths), np.ones(len(runs)), weeks), weeks
+
+
+class BusyOccupancy:
+    """The repository's busy hours (push / pull_request runs active per minute of the week),
+    with week-block bootstrap resamples of the same runs (for confidence)."""
+
+    def __init__(self, runs: Sequence[RunRecord], max_minutes: float = 360.0) -> None:
+        self.runs = len(runs)
+        self.occupancy, self.weeks = run_occupancy(runs, max_minutes)
+        self._starts = np.array([minute_of_week(r.started_at) for r in runs], dtype=int)
+        self._lengths = np.floor([min(max(r.duration_seconds / 60.0, 1.0), max_minutes) for r in runs])
+        self._blocks = week_blocks([r.created_at for r in runs])
+
+    def resampled(self, rng: np.random.Generator) -> np.ndarray:
+        pick = block_resample(self._blocks, rng)
+        if not len(pick):
+            return self.occupancy
+        return window_occupancy(self._starts[pick], self._lengths[pick], np.ones(len(pick)), self.weeks)
 
 
 def window_occupancy(starts: np.ndarray, lengths: np.ndarray, weights: np.ndarray, weeks: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..learn.delay import block_resample, week_blocks
 from ..model import SUCCESS, RunRecord
 from .cron import Cron
 from .scoring import WEEK_MINUTES, circular_smooth
@@ -64,14 +65,18 @@ def horizon_for(cron: Cron, now: datetime) -> Horizon:
 
 
 class DurationShape:
-    """How much longer than usual runs take at each UTC hour, pooled across a repository.
+    """How much longer than usual runs take at each UTC hour, compared within workflows.
 
-    Each successful run's duration is divided by its workflow's median; the log ratios are
-    averaged per hour (borrowing from neighbouring hours, shrunk towards 0 with
-    ``prior_strength`` pseudo-runs). Pooling matters because contention with push and pull
-    request traffic slows every workflow at the same hours, while one scheduled workflow has
-    seen only a few hours itself. A workflow's own hours then deviate from the pooled shape as
-    far as its own runs show.
+    Which workflows run at which hour is not random (a slow nightly job runs at night, quick
+    lint runs by day), so durations pooled across workflows would make the night look slow. The
+    hour effect on log duration is therefore identified within strata of one workflow in one
+    ISO week: each run's log duration minus its stratum's mean, using only strata whose runs span
+    several hours (a stratum at a single hour says nothing about hours). These within-stratum
+    residuals are averaged per hour across the repository (borrowing from neighbouring hours,
+    shrunk towards 0 with ``prior_strength`` pseudo-runs), since contention with push and pull
+    request traffic slows every workflow at the same hours. A workflow's own hours then deviate
+    from the pooled shape as far as its own within-stratum residuals show. A nightly job that
+    only ever runs at one hour gets the pooled shape, learned from workflows that were compared.
     """
 
     def __init__(self, prior_strength: float = 20.0, neighbour_weight: float = 0.5) -> None:
@@ -80,30 +85,56 @@ class DurationShape:
 
     def fit(self, runs: Sequence[RunRecord]) -> "DurationShape":
         good = [r for r in runs if r.outcome == SUCCESS and 0 < r.duration_seconds <= MAX_CREDIBLE_SECONDS]
-        by_workflow: dict[str, list[float]] = {}
-        for run in good:
-            by_workflow.setdefault(run.workflow_key, []).append(run.duration_seconds)
-        self.medians_ = {key: float(np.median(values)) for key, values in by_workflow.items()}
-        self._runs = {key: [r for r in good if r.workflow_key == key] for key in by_workflow}
-        hours = np.array([r.started_at.hour for r in good], dtype=int)
-        ratios = np.array([np.log(r.duration_seconds / self.medians_[r.workflow_key]) for r in good], dtype=float)
-        self.log_factor_ = self._shrunk(hours, ratios)
+        self.workflows_ = sorted({r.workflow_key for r in good})
+        self._index = {key: i for i, key in enumerate(self.workflows_)}
+        self._wf = np.array([self._index[r.workflow_key] for r in good], dtype=int)
+        self._hours = np.array([r.started_at.hour for r in good], dtype=int)
+        self._log = np.array([np.log(r.duration_seconds) for r in good], dtype=float)
+        self._blocks = week_blocks([r.started_at for r in good])
+        self._fit_arrays(np.arange(len(good)))
         return self
+
+    def _fit_arrays(self, pick: np.ndarray) -> None:
+        wf, hours, logs = self._wf[pick], self._hours[pick], self._log[pick]
+        n_wf = len(self.workflows_)
+        _, strata = np.unique(np.stack([wf, self._blocks[pick]]), axis=1, return_inverse=True)
+        strata = np.asarray(strata).reshape(-1)
+        n_s = int(strata.max()) + 1 if len(strata) else 0
+        s_h = np.bincount(strata * 24 + hours, minlength=n_s * 24).reshape(n_s, 24) if n_s else np.zeros((0, 24))
+        mixed = ((s_h > 0).sum(axis=1) > 1)[strata] if n_s else np.zeros(0, dtype=bool)
+        self.comparable_runs_ = int(mixed.sum())
+        self.log_factor_ = self._shrunk(hours[mixed], self._within(strata, logs, n_s)[mixed])
+        own = self._within(strata, logs - self.log_factor_[hours], n_s)
+        self._own = np.zeros((n_wf, 24))
+        for i in range(n_wf):
+            mine = mixed & (wf == i)
+            self._own[i] = self._shrunk(hours[mine], own[mine])
+
+    @staticmethod
+    def _within(strata: np.ndarray, values: np.ndarray, n_s: int) -> np.ndarray:
+        """``values`` minus the mean of their stratum."""
+        if not len(values):
+            return values
+        counts = np.bincount(strata, minlength=n_s)
+        return values - (np.bincount(strata, weights=values, minlength=n_s) / np.maximum(counts, 1))[strata]
 
     def _shrunk(self, hours: np.ndarray, values: np.ndarray) -> np.ndarray:
         sums = circular_smooth(np.bincount(hours, weights=values, minlength=24), self.neighbour_weight)
         counts = circular_smooth(np.bincount(hours, minlength=24).astype(float), self.neighbour_weight)
         return sums / (counts + self.prior_strength)
 
+    def resampled(self, rng: np.random.Generator) -> "DurationShape":
+        """A copy fitted on a week-block bootstrap resample of the same runs (for confidence)."""
+        clone = DurationShape(self.prior_strength, self.neighbour_weight)
+        clone.__dict__.update({k: v for k, v in self.__dict__.items() if k.startswith("_") or k == "workflows_"})
+        clone._fit_arrays(block_resample(self._blocks, rng))
+        return clone
+
     def factor(self, workflow_key: str) -> np.ndarray:
-        """Duration multiplier per UTC hour for one workflow (its median = the typical hour)."""
-        runs = self._runs.get(workflow_key, [])
-        if not runs:
+        """Duration multiplier per UTC hour for one workflow (relative, not yet normalised)."""
+        if workflow_key not in self._index:
             return np.exp(self.log_factor_)
-        hours = np.array([r.started_at.hour for r in runs], dtype=int)
-        median = self.medians_[workflow_key]
-        own = np.array([np.log(r.duration_seconds / median) for r in runs]) - self.log_factor_[hours]
-        return np.exp(self.log_factor_ + self._shrunk(hours, own))
+        return np.exp(self.log_factor_ + self._own[self._index[workflow_key]])
 
 
 def duration_by_hour(
