@@ -170,7 +170,7 @@ def _minimal_move(entry: PlanEntry, best: int, weights: Weights) -> int:
             f"`{entry.cron.shifted(*entry.rotations[best]).expression}` would save a further "
             f"{costs[pick] - costs[best]:.3f} per run but beats `{entry.cron.shifted(*entry.rotations[pick]).expression}` "
             f"in only {float(np.mean(boot[:, best] < boot[:, pick])):.0%} of {len(boot)} resamples of the history, "
-            "so the hours stay"
+            "so the move with fewer hours is taken"
         )
     return pick
 
