@@ -401,17 +401,23 @@ class WorkflowOrchestratorAPI:
     # ----- scheduling -------------------------------------------------------------------------
     @_answers
     def recommend(self, workflows_dir: str | os.PathLike[str] = ".github/workflows", repo: str | None = None,
-                  workflows: Sequence[str] | None = None, log_predictions: bool = True) -> APIResponse:
+                  workflows: Sequence[str] | None = None, log_predictions: bool = True,
+                  weights: Mapping[str, Any] | None = None) -> APIResponse:
         """Recommended crons for every scheduled workflow in ``workflows_dir``, with conflicts,
-        liveness and timeouts; ``workflows`` narrows the result to those names or paths."""
-        from .schedule import recommend
+        liveness and timeouts; ``workflows`` narrows the result to those names or paths, and
+        ``weights`` overrides the slot-cost weights documented in docs/schedule.md."""
+        from .schedule import Weights, recommend
+
+        if weights is not None and not isinstance(weights, Mapping):
+            raise ValidationError("weights", weights, 'a JSON object such as {"failure": 1.0, "overlap": 0.1}')
+        chosen = Weights.from_mapping(weights)
 
         directory = Path(workflows_dir)
         if not directory.is_dir():
             raise ValidationError("workflows-dir", str(directory), "a directory of workflow files (.github/workflows)")
         runs = self.store.runs()
         predictor = self._predictor() if runs else None
-        data = recommend(runs, directory, repository=repo, now=self.clock(), predictor=predictor)
+        data = recommend(runs, directory, repository=repo, now=self.clock(), weights=chosen, predictor=predictor)
         if workflows:
             wanted = {w.strip() for w in workflows}
             data["recommendations"] = [r for r in data["recommendations"]

@@ -126,9 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workflow", help="only this workflow")
 
     p = command("recommend", "Recommended cron schedules, conflicts, liveness warnings and timeouts.",
-                lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows))
+                lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows, weights=a.weights))
     p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
+    p.add_argument("--weights", type=_json_object,
+                   help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')
 
     p = command("sync", "Fetch new and changed runs from the GitHub API (token from $GITHUB_TOKEN).",
                 lambda api, a: api.sync(a.repo, max_requests=a.max_requests, since=a.since, jobs=a.jobs,

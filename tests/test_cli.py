@@ -113,3 +113,18 @@ def test_python_dash_m_is_the_same_program(store):
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert json.loads(result.stdout)["data"]["runs"] == 25
+
+
+def test_recommend_on_the_bundled_sample_with_custom_weights(capsys, tmp_path):
+    import shutil
+    from pathlib import Path
+    sample = Path(__file__).resolve().parents[1] / "orchestrator" / "sample"
+    shutil.copytree(sample / "store", tmp_path / "store")
+    code, body = run_json(capsys, "--data", str(tmp_path / "store"), "recommend",
+                          "--workflows-dir", str(sample / "workflows"), "--weights", '{"overlap": 0.2}')
+    assert code == 0 and body["data"]["weights"]["overlap"] == 0.2
+    [rec] = body["data"]["recommendations"]
+    assert rec["current_schedule"] == ["0 0 * * *"] and rec["workflow"] == "(DevTools) Regression Tests"
+    code, body = run_json(capsys, "--data", str(tmp_path / "store"), "recommend",
+                          "--workflows-dir", str(sample / "workflows"), "--weights", '{"gravity": 1}')
+    assert code == 2 and "gravity" in body["message"]
