@@ -149,14 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
 def _demo(api: WorkflowOrchestratorAPI, args: argparse.Namespace) -> APIResponse:
     """The demo needs no store of the user's: it copies the bundled sample to a temporary one."""
     from .demo import run_demo
+    from .report.text import insights_text
 
     result = run_demo()
     if not args.json:
+        for found in result.insights:
+            print(insights_text(found))
         print(result.summary)
     changes = result.outputs.get("changes")
-    return APIResponse(True, f"Main job on the bundled {len(result.report.get('recommend', {}).get('recommendations', []))}"
-                             f"-workflow sample finished; {changes} schedule change(s) recommended",
-                       {"outputs": result.outputs} if not args.json else {"outputs": result.outputs, "report": result.report})
+    data = {"outputs": result.outputs}
+    if args.json:
+        data.update(report=result.report, insights=result.insights)
+    return APIResponse(True, f"Main job on the bundled sample finished; {changes} schedule change(s) recommended", data)
 
 
 def _read_json_file(path: str) -> Any:

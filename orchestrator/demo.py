@@ -32,6 +32,8 @@ class DemoResult:
     summary: str
     outputs: dict[str, str]
     report: dict[str, Any]
+    #: ``insights`` of each scheduled workflow of the sample, as the CLI command answers it.
+    insights: list[dict[str, Any]]
 
 
 def run_demo(log_stream: TextIO | None = None) -> DemoResult:
@@ -53,4 +55,7 @@ def run_demo(log_stream: TextIO | None = None) -> DemoResult:
             workspace=workspace, output_file=None, summary_file=None,
         )
         result = run(settings, Log(stream=log_stream or sys.stderr), api=api, now=now)
-        return DemoResult("\n\n".join(result.summary_sections) + "\n", result.outputs, result.report)
+        scheduled = [rec.get("workflow_key") for rec in result.report["recommend"].get("recommendations", [])]
+        insights = [response.data for key in scheduled if key
+                    if (response := api.get_workflow_insights(key)).success]
+        return DemoResult("\n\n".join(result.summary_sections) + "\n", result.outputs, result.report, insights)

@@ -128,3 +128,13 @@ def test_recommend_on_the_bundled_sample_with_custom_weights(capsys, tmp_path):
     code, body = run_json(capsys, "--data", str(tmp_path / "store"), "recommend",
                           "--workflows-dir", str(sample / "workflows"), "--weights", '{"gravity": 1}')
     assert code == 2 and "gravity" in body["message"]
+
+
+def test_demo_runs_the_main_job_on_the_bundled_sample(capsys):
+    capsys.readouterr()
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Insights — (DevTools) Regression Tests (facebook/react)\n  runs: 430, success rate: 45%")
+    assert "## Workflow Orchestrator — facebook/react" in out and "```mermaid" in out
+    assert "Workflow Orchestrator — demo\nStatus: ✅ Success" in out
+    assert '"report-path": "workflow-orchestrator-report/report.json"' in out
