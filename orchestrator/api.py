@@ -28,6 +28,8 @@ from .version import __version__
 DEFAULT_DATA_DIR = ".workflow-orchestrator"
 #: Where a local store keeps its pickled model (ours alone: never point it at downloaded files).
 MODEL_CACHE_DIR = "cache"
+#: Where a repository's workflow files are, relative to its checkout (the working directory).
+DEFAULT_WORKFLOWS_DIR = ".github/workflows"
 
 F = TypeVar("F", bound=Callable[..., "APIResponse"])
 
@@ -266,17 +268,29 @@ class WorkflowOrchestratorAPI:
         return APIResponse(True, f"Compacted {self.store.location()} into commit {sha[:12]}", {"commit": sha})
 
     # ----- learning ---------------------------------------------------------------------------
-    def _predictor(self) -> Any:
+    def _predictor(self, workflows_dir: str | os.PathLike[str] | None = None, repo: str | None = None) -> Any:
         from .learn import fit_predictor
 
         runs = self.store.runs()
         if not runs:
             raise NotAvailable("the store has no runs to learn from: run `import` or `sync` first")
         # A local store keeps its fitted model beside it, so a cold `predict` loads rather than
-        # refits; the key changes with the run history and the tool's version, never otherwise.
+        # refits; the key changes with the run history, the schedules' time zones and the tool's
+        # version, never otherwise.
         backend = self.store.backend
         cache_dir = backend.root / MODEL_CACHE_DIR if isinstance(backend, LocalBackend) else None
-        return fit_predictor(runs, cache_key=f"{__version__}:{self.store.runs_key()}", cache_dir=cache_dir)
+        return fit_predictor(runs, cache_key=f"{__version__}:{self.store.runs_key()}", cache_dir=cache_dir,
+                             timezones=self._timezones(runs, workflows_dir, repo))
+
+    @staticmethod
+    def _timezones(runs: Sequence[Any], workflows_dir: str | os.PathLike[str] | None, repo: str | None) -> dict[str, str]:
+        """Schedule time zones of the workflows in ``workflows_dir`` (default .github/workflows)."""
+        directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
+        if not directory.is_dir():
+            return {}
+        from .schedule import schedule_timezones
+
+        return schedule_timezones(runs, directory, repo)
 
     def _log_predictions(self, predictor: Any, contexts: Sequence[Any], source: str) -> None:
         """Every prediction a command emits is logged, so ``accuracy`` can later score it."""
@@ -289,7 +303,7 @@ class WorkflowOrchestratorAPI:
     def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
                       predictor: Any) -> tuple[str | None, str]:
         """The recommended cron for one workflow, and a sentence saying where it came from."""
-        directory = Path(workflows_dir or ".github/workflows")
+        directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
         if not directory.is_dir():
             return None, f"No workflow files at {directory}: pass --workflows-dir to get a recommended schedule."
         from .schedule import recommend
@@ -327,7 +341,7 @@ class WorkflowOrchestratorAPI:
         from .learn import RunContext
 
         workflow = self._workflow(workflow_name, repo)
-        predictor = self._predictor()
+        predictor = self._predictor(workflows_dir, workflow.repository)
         data = self._prediction(workflow, predictor, workflows_dir)
         self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
         return APIResponse(True, f"Prediction for {workflow.label()}", data)
@@ -341,14 +355,15 @@ class WorkflowOrchestratorAPI:
         if not workflow_names:
             raise ValidationError("workflows", list(workflow_names), "at least one workflow")
         workflows = [self._workflow(name, repo) for name in workflow_names]
-        predictor = self._predictor()
+        predictor = self._predictor(workflows_dir, repo)
         predictions = [self._prediction(w, predictor, workflows_dir) for w in workflows]
         self._log_predictions(predictor, [RunContext(w.key, self.clock()) for w in workflows], "batch")
         return APIResponse(True, f"Predictions for {len(predictions)} workflows", {"predictions": predictions})
 
     @_answers
-    def predict_runs(self, contexts: Sequence[Mapping[str, Any]], repo: str | None = None) -> APIResponse:
-        """Duration quantiles and success probability for many ``{workflow, at, event, branch}``."""
+    def predict_runs(self, contexts: Sequence[Mapping[str, Any]], repo: str | None = None,
+                     workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
+        """Duration quantiles and success probability for many ``{workflow, at, event, branch, actor}``."""
         from .learn import RunContext
 
         if not isinstance(contexts, (list, tuple)) or not contexts:
@@ -365,14 +380,16 @@ class WorkflowOrchestratorAPI:
             at = parse_time(item["at"], f"input[{index}].at")
             parsed.append(RunContext(resolved[(name, repo)], at,  # type: ignore[arg-type]
                                      event=clean_text(item.get("event"), f"input[{index}].event"),
-                                     branch=clean_text(item.get("branch"), f"input[{index}].branch")))
-        predictor = self._predictor()
+                                     branch=clean_text(item.get("branch"), f"input[{index}].branch"),
+                                     actor=clean_text(item.get("actor"), f"input[{index}].actor")))
+        predictor = self._predictor(workflows_dir, repo)
         predictions = [p.to_dict() for p in predictor.predict_runs(parsed)]
         self._log_predictions(predictor, parsed, "predict-runs")
         return APIResponse(True, f"{len(predictions)} predictions", {"predictions": predictions})
 
     @_answers
-    def backtest(self, workflow_name: str | None = None, repo: str | None = None) -> APIResponse:
+    def backtest(self, workflow_name: str | None = None, repo: str | None = None,
+                 workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
         """Rolling-origin, time-ordered evaluation of the models against every baseline."""
         from .learn import backtest
 
@@ -380,7 +397,7 @@ class WorkflowOrchestratorAPI:
         if not runs:
             raise NotAvailable("the store has no runs to evaluate: run `import` or `sync` first")
         key = self._workflow(workflow_name, repo).key if workflow_name else None
-        data = backtest(runs, workflow_key=key)
+        data = backtest(runs, workflow_key=key, timezones=self._timezones(runs, workflows_dir, repo))
         return APIResponse(True, f"Backtest of {'one workflow' if key else 'every workflow'} in time order", data)
 
     @_answers
@@ -400,7 +417,7 @@ class WorkflowOrchestratorAPI:
 
     # ----- scheduling -------------------------------------------------------------------------
     @_answers
-    def recommend(self, workflows_dir: str | os.PathLike[str] = ".github/workflows", repo: str | None = None,
+    def recommend(self, workflows_dir: str | os.PathLike[str] = DEFAULT_WORKFLOWS_DIR, repo: str | None = None,
                   workflows: Sequence[str] | None = None, log_predictions: bool = True,
                   weights: Mapping[str, Any] | None = None) -> APIResponse:
         """Recommended crons for every scheduled workflow in ``workflows_dir``, with conflicts,
@@ -416,7 +433,7 @@ class WorkflowOrchestratorAPI:
         if not directory.is_dir():
             raise ValidationError("workflows-dir", str(directory), "a directory of workflow files (.github/workflows)")
         runs = self.store.runs()
-        predictor = self._predictor() if runs else None
+        predictor = self._predictor(directory, repo) if runs else None
         data = recommend(runs, directory, repository=repo, now=self.clock(), weights=chosen, predictor=predictor)
         if workflows:
             wanted = {w.strip() for w in workflows}

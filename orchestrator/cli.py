@@ -30,6 +30,12 @@ def _bool(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
 
 
+def _workflows_dir_option(parser: argparse.ArgumentParser) -> None:
+    """Workflow files give schedules, and their time zones (hour features follow a schedule's zone)."""
+    parser.add_argument("--workflows-dir", default=".github/workflows",
+                        help="where workflow files are (default .github/workflows)")
+
+
 def _json_object(text: str) -> Any:
     try:
         return json.loads(text)
@@ -106,20 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("predict", "Expected duration (p50/p90), success probability, confidence and schedule of a workflow.",
                 lambda api, a: api.predict_execution_time(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir))
     p.add_argument("--workflow", required=True, help="workflow name, path or id")
-    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+    _workflows_dir_option(p)
 
     p = command("batch", "`predict` for several workflows at once.",
                 lambda api, a: api.predict_batch(a.workflows, repo=a.repo, workflows_dir=a.workflows_dir))
     p.add_argument("--workflows", nargs="+", required=True, help="workflow names, paths or ids")
-    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+    _workflows_dir_option(p)
 
     p = command("predict-runs", "Duration quantiles and success probability for a JSON array of run contexts.",
-                lambda api, a: api.predict_runs(_read_json_file(a.input), repo=a.repo))
-    p.add_argument("--input", required=True, help='JSON file: [{"workflow": ..., "at": ISO, "event": ..., "branch": ...}]')
+                lambda api, a: api.predict_runs(_read_json_file(a.input), repo=a.repo, workflows_dir=a.workflows_dir))
+    p.add_argument("--input", required=True, help='JSON file: [{"workflow": ..., "at": ISO, "event": ..., "branch": ..., "actor": ...}]')
+    _workflows_dir_option(p)
 
     p = command("backtest", "Time-ordered evaluation of the models against every baseline.",
-                lambda api, a: api.backtest(a.workflow, repo=a.repo))
+                lambda api, a: api.backtest(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir))
     p.add_argument("--workflow", help="score only this workflow (models still learn from all)")
+    _workflows_dir_option(p)
 
     p = command("accuracy", "How logged predictions turned out against the runs that followed them.",
                 lambda api, a: api.get_accuracy_metrics(a.workflow, repo=a.repo))
@@ -127,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("recommend", "Recommended cron schedules, conflicts, liveness warnings and timeouts.",
                 lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows, weights=a.weights))
-    p.add_argument("--workflows-dir", default=".github/workflows", help="where workflow files are (default .github/workflows)")
+    _workflows_dir_option(p)
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
     p.add_argument("--weights", type=_json_object,
                    help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')

@@ -16,7 +16,9 @@ from orchestrator.learn.features import History
 from orchestrator.learn.frame import runs_frame
 from orchestrator.learn.synthetic import synthetic_runs
 
-RUNS = synthetic_runs(600, 4, seed=1)
+#: Generated runs, each triggered by one of a few people or a bot, so the actor features vary.
+RUNS = [replace(run, actor=("renovate[bot]", "ada", "grace", "linus", "new-contributor")[i % 5])
+        for i, run in enumerate(synthetic_runs(600, 4, seed=1))]
 
 
 def _features(runs):
@@ -25,12 +27,12 @@ def _features(runs):
 
 
 def _rewrite_after(runs, cutoff, rng):
-    """Change every run created after ``cutoff``: new durations and flipped outcomes."""
+    """Change every run created after ``cutoff``: new durations, flipped outcomes, other actors."""
     out = []
     for run in runs:
         if run.created_at > cutoff:
             conclusion = "success" if run.conclusion == "failure" else "failure"
-            run = replace(run, conclusion=conclusion,
+            run = replace(run, conclusion=conclusion, actor=f"someone-else-{rng.integers(3)}",
                           updated_at=run.created_at + timedelta(seconds=float(rng.uniform(1, 50_000))))
         out.append(run)
     return out
@@ -84,8 +86,37 @@ def test_features_see_only_runs_finished_before_the_query_time() -> None:
     assert X.loc[1, "bl_last_value"] == RUNS[0].duration_seconds
 
 
+def test_actor_features_count_only_earlier_runs_of_the_same_repository() -> None:
+    runs = RUNS[:60]
+    history = History(runs_frame(runs))
+    at = max(r.updated_at for r in runs).timestamp() + 1
+    wf = np.array([runs[1].workflow_key] * 3, dtype=object)
+    X = history.features_at(wf, np.full(3, at), ["push"] * 3, ["main"] * 3, np.ones(3), np.ones(3),
+                            ["ada", "first-timer", "renovate[bot]"])
+    same_repo = [r for r in runs if r.repository == runs[1].repository]
+    count = {name: sum(r.actor == name for r in same_repo) for name in ("ada", "renovate[bot]")}
+    assert 0 < count["ada"] < len(same_repo) and count["renovate[bot]"] > 0
+    assert X["log_actor_runs"].tolist() == [np.log1p(count["ada"]), 0.0, np.log1p(count["renovate[bot]"])]
+    assert X["is_bot"].tolist() == [0.0, 0.0, 1.0]
+    assert np.isnan(X.loc[1, "actor_rel"]) and np.isfinite(X.loc[0, "actor_rel"])
+    unknown = history.features_at(wf[:1], np.full(1, at), ["push"], ["main"], np.ones(1), np.ones(1))
+    assert unknown[["log_actor_runs", "actor_rel", "is_bot"]].isna().all(axis=None)
+
+
 def test_importing_the_api_types_loads_neither_pandas_nor_sklearn() -> None:
     code = ("import sys; from orchestrator.learn import RunContext, Prediction; "
             "print('pandas' in sys.modules, 'sklearn' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_local_clock_reads_a_zoned_workflows_hour_and_weekday_there_and_others_in_utc() -> None:
+    from orchestrator.learn.frame import local_clock
+
+    times = np.array([datetime(2025, 7, 1, 7, tzinfo=timezone.utc), datetime(2025, 1, 15, 8, tzinfo=timezone.utc),
+                      datetime(2025, 1, 5, 20, tzinfo=timezone.utc), datetime(2025, 1, 5, 20, tzinfo=timezone.utc)])
+    seconds = np.array([t.timestamp() for t in times])
+    workflows = np.array(["r:berlin", "r:berlin", "r:tokyo", "r:utc"], dtype=object)
+    hour, dow = local_clock(workflows, seconds, {"r:berlin": "Europe/Berlin", "r:tokyo": "Asia/Tokyo"})
+    assert hour.tolist() == [9, 9, 5, 20], "09:00 in Berlin in summer and in winter alike"
+    assert dow.tolist() == [1, 2, 0, 6], "Sunday 20:00 UTC is already Monday in Tokyo"

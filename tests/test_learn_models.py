@@ -94,3 +94,19 @@ def test_a_store_without_any_judged_run_predicts_nothing_instead_of_failing() ->
     only = predictor.predict_runs([RunContext(RUNS[0].workflow_key, RUNS[50].created_at)])[0]
     assert only.duration_p50_seconds is None and only.success_probability is None
     assert backtest(cancelled)["scored_runs"] == 0
+
+
+def test_first_time_contributors_runs_that_wait_for_approval_widen_their_p90() -> None:
+    """GitHub holds a first-time contributor's pull-request runs until a maintainer approves them."""
+    runs = []
+    for i, run in enumerate(synthetic_runs(2000, 3, seed=7)):
+        if i % 4:
+            runs.append(replace(run, actor=("ada", "grace", "linus")[i % 3]))
+        else:  # someone new each time, whose run waits hours for approval before it starts
+            runs.append(replace(run, actor=f"newcomer-{i}", updated_at=run.updated_at + timedelta(hours=3)))
+    predictor = fit_predictor(runs, cache_key=None)
+    at = max(r.updated_at for r in runs) + timedelta(hours=1)
+    key = runs[0].workflow_key
+    regular, newcomer = predictor.predict_runs([RunContext(key, at, actor="ada"), RunContext(key, at, actor="someone-new")])
+    assert newcomer.duration_p90_seconds > regular.duration_p90_seconds + 3600
+    assert regular.duration_p90_seconds < 3 * 3600

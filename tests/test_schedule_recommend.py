@@ -422,3 +422,41 @@ def test_duration_hours_are_compared_within_workflows() -> None:
     assert abs(factor[0] - 1.0) < 0.05
     assert factor[14] > 1.15 and factor[14] == factor.max()
     assert shape.factor("unknown") == pytest.approx(factor)
+
+
+# ----- schedule time zones reach the learner ------------------------------------------------------
+def test_schedule_timezones_map_history_keys_to_the_zone_a_cron_names(tmp_path: Path) -> None:
+    from orchestrator.schedule import schedule_timezones
+
+    (tmp_path / "berlin.yml").write_text(
+        "on:\n  schedule:\n    - cron: '0 9 * * *'\n      timezone: Europe/Berlin\njobs: {}\n", encoding="utf-8")
+    _workflow(tmp_path, "utc", "0 9 * * *")
+    history = History(0)
+    history.scheduled("berlin", "0 9 * * *", 5, delay_min=1, drop=0.0, fail=0.0)
+    history.scheduled("utc", "0 9 * * *", 5, delay_min=1, drop=0.0, fail=0.0)
+    assert schedule_timezones(history.runs, tmp_path) == {f"{REPO}:.github/workflows/berlin.yml": "Europe/Berlin"}
+    other = [replace(r, repository="octo/other") for r in history.runs]
+    assert schedule_timezones(history.runs + other, tmp_path) == {}, "whose files these are is ambiguous"
+    assert schedule_timezones(history.runs + other, tmp_path, "octo/other") == {
+        "octo/other:.github/workflows/berlin.yml": "Europe/Berlin"}
+
+
+def test_the_api_learns_a_zoned_schedules_hours_on_its_own_clock(tmp_path: Path) -> None:
+    from orchestrator.api import WorkflowOrchestratorAPI
+    from orchestrator.store import HistoryStore, LocalBackend
+
+    (tmp_path / "wf").mkdir()
+    (tmp_path / "wf" / "berlin.yml").write_text(
+        "on:\n  schedule:\n    - cron: '0 9 * * *'\n      timezone: Europe/Berlin\njobs: {}\n", encoding="utf-8")
+    history = History(0)
+    history.scheduled("berlin", "0 7 * * *", 60, delay_min=1, drop=0.0, fail=0.1)
+    api = WorkflowOrchestratorAPI(store=HistoryStore(LocalBackend(tmp_path / "store")), clock=lambda: NOW)
+    api.store.commit(runs=history.runs, message="runs")
+    answer = api.predict_runs([{"workflow": "berlin", "at": "2025-06-02T07:00:00Z"}], workflows_dir=tmp_path / "wf")
+    assert answer.success, answer.error
+    predictor = api._predictor(tmp_path / "wf")
+    assert predictor.history_.timezones == {f"{REPO}:.github/workflows/berlin.yml": "Europe/Berlin"}
+    X = predictor.history_.features_at(np.array([f"{REPO}:.github/workflows/berlin.yml"], dtype=object),
+                                       np.array([datetime(2025, 6, 2, 7, tzinfo=timezone.utc).timestamp()]),
+                                       ["schedule"], ["main"], np.ones(1), np.ones(1))
+    assert X["hour"].tolist() == [9.0], "07:00 UTC is 09:00 in Berlin in summer"

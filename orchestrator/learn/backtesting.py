@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,10 +29,12 @@ from .success import SuccessModel
 __all__ = ["backtest", "backtest_predictions", "summarize_backtest"]
 
 
-def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_share: float = 0.5) -> pd.DataFrame:
-    """Every scored run with its actual values and each method's predictions, in time order."""
+def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_share: float = 0.5,
+                         timezones: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Every scored run with its actual values and each method's predictions, in time order
+    (``timezones`` as for :meth:`Predictor.fit`)."""
     frame = runs_frame(runs)
-    data = History(frame).training_frame(frame)
+    data = History(frame, timezones).training_frame(frame)
     starts = [int(len(data) * (min_train_share + k * (1 - min_train_share) / folds)) for k in range(folds)]
     created = data["created"].to_numpy()
     parts = []
@@ -87,13 +89,13 @@ def _ratio(results: dict[str, dict[str, Any]], key: str, baselines: Sequence[str
 
 
 def backtest(runs: Sequence[RunRecord], workflow_key: str | None = None, folds: int = 5,
-             min_train_share: float = 0.5) -> dict[str, Any]:
+             min_train_share: float = 0.5, timezones: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Model vs every baseline, overall and per workflow (only ``workflow_key`` when given).
 
     The models are always trained across all workflows of ``runs``; ``workflow_key`` only
     narrows which runs are scored.
     """
-    return summarize_backtest(backtest_predictions(runs, folds, min_train_share), workflow_key)
+    return summarize_backtest(backtest_predictions(runs, folds, min_train_share, timezones), workflow_key)
 
 
 def summarize_backtest(table: pd.DataFrame, workflow_key: str | None = None) -> dict[str, Any]:

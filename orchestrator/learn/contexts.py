@@ -16,15 +16,17 @@ __all__ = ["RunContext", "Prediction"]
 
 @dataclass(frozen=True)
 class RunContext:
-    """A run that might be created: which workflow, when, and optionally for which event/branch.
+    """A run that might be created: which workflow, when, and optionally for which event/branch/actor.
 
-    ``branch=None`` means the workflow's default branch; ``event=None`` its most common event.
+    ``branch=None`` means the workflow's default branch; ``event=None`` its most common event;
+    ``actor=None`` (the login that triggers the run) its most common actor.
     """
 
     workflow_key: str
     at: datetime
     event: str | None = None
     branch: str | None = None
+    actor: str | None = None
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:

@@ -90,8 +90,19 @@ class DurationModel:
         with limited_threads(len(rows)):
             return self._fit_rows(X, duration, rows)
 
+    def _inputs(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The feature columns, with those never known in training held at 0.
+
+        A store may lack a field everywhere (who triggered the runs, say); gradient boosting
+        cannot bin an all-missing column, and a constant one simply goes unused.
+        """
+        inputs = X[list(DURATION_FEATURES)]
+        return inputs.fillna(dict.fromkeys(self.unknown_features_, 0.0)) if self.unknown_features_ else inputs
+
     def _fit_rows(self, X: pd.DataFrame, duration: np.ndarray, rows: np.ndarray) -> "DurationModel":
-        inputs = X.iloc[rows][list(DURATION_FEATURES)]
+        known = X.iloc[rows][list(DURATION_FEATURES)].notna().any()
+        self.unknown_features_ = [str(name) for name in known.index[~known.to_numpy()]]
+        inputs = self._inputs(X.iloc[rows])
         target = np.log1p(duration[rows]) - X["log_med50"].to_numpy()[rows]
         split = int(len(rows) * (1 - self.holdout_share))
         self.p90_shift_ = 0.0
@@ -126,7 +137,7 @@ class DurationModel:
 
     def _predict_rows(self, X: pd.DataFrame, modelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Back-transformed (p50, p90) of the modelled rows, before clipping."""
-        inputs = X.loc[modelled, list(DURATION_FEATURES)]
+        inputs = self._inputs(X.loc[modelled])
         base = X["log_med50"].to_numpy()[modelled]
         low = np.expm1(self.p50_.predict(inputs) + base)
         high = np.expm1(self.p90_.predict(inputs) + self.p90_shift_ + base)

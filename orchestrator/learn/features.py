@@ -11,12 +11,12 @@ created, can never reach its features. Training rows and live predictions go thr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .frame import default_branches
+from .frame import default_branches, local_clock
 
 __all__ = ["History", "EVENTS", "DURATION_FEATURES", "SUCCESS_FEATURES", "LAST_K"]
 
@@ -32,7 +32,7 @@ DURATION_FEATURES = (
     "log_med50", "rel_med5", "rel_med20", "rel_p90", "rel_ewm", "rel_last", "log_std20", "rel_event_med",
     "rel_branch_last", "rel_branch_med5", "log_branch_n", "log_inflight", "err_last", "err_med5", "err_med50",
     "log_n", "log_event_n", "fail_ewm", "streak", "last_success", "hour", "dow", "event", "is_default",
-    "attempt", "log_since_created", "log_since_finished",
+    "attempt", "log_since_created", "log_since_finished", "log_actor_runs", "actor_rel", "is_bot",
 )
 #: Inputs of the success model.
 SUCCESS_FEATURES = (
@@ -119,12 +119,16 @@ def _streak(groups: np.ndarray, success: np.ndarray) -> np.ndarray:
 class History:
     """Everything the learners may know about a store, queried "as of" any moment."""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
+    def __init__(self, frame: pd.DataFrame, timezones: Mapping[str, str] | None = None) -> None:
+        """``timezones`` maps workflow keys to the IANA zone their schedule names (hour and weekday
+        features are read on that clock); other workflows use UTC."""
+        self.timezones = dict(timezones or {})
         self.default_branch = default_branches(frame)
         judged = frame[frame["success"].notna()]
         workflow = judged["workflow"].to_numpy(dtype=object)
         event = (judged["workflow"] + "\x00" + judged["event"]).to_numpy(dtype=object)
-        hour = (judged["workflow"] + "\x00" + _hour(judged["created"].to_numpy()).astype(str)).to_numpy(dtype=object)
+        created_hour, _ = local_clock(workflow, judged["created"].to_numpy(), self.timezones)
+        hour = (judged["workflow"] + "\x00" + created_hour.astype(str)).to_numpy(dtype=object)
         finished = judged["finished"].to_numpy()
         base = {"duration": judged["duration"].to_numpy(), "success": judged["success"].to_numpy()}
         self._wf = self._workflow_timeline(workflow, finished, base)
@@ -143,6 +147,25 @@ class History:
         self._starts = _Timeline.build(repo, flying["created"].to_numpy(), {})
         ended = flying["finished"].notna().to_numpy()
         self._ends = _Timeline.build(repo[ended], flying["finished"].to_numpy()[ended], {})
+        self._actor_runs = _Timeline.build(_actor_keys(frame["workflow"].to_numpy(dtype=object), frame["actor"].to_numpy(dtype=object)),
+                                           frame["created"].to_numpy(), {})
+        self._actor = self._actor_timeline(judged)
+
+    def _actor_timeline(self, judged: pd.DataFrame) -> _Timeline:
+        """Per repository and actor: how far their runs ran from their workflow's level at the time.
+
+        A first-time contributor's pull-request runs wait for a maintainer's approval, and a
+        bot's dependency bumps skip most jobs: who triggered a run is known when it is created.
+        """
+        workflow = judged["workflow"].to_numpy(dtype=object)
+        created = judged["created"].to_numpy()
+        level = np.log1p(self._wf.take("med50", self._wf.locate(workflow, created)))
+        departure = np.log1p(judged["duration"].to_numpy()) - level
+        keep = np.isfinite(departure)
+        keys = _actor_keys(workflow, judged["actor"].to_numpy(dtype=object))[keep]
+        line = _Timeline.build(keys, judged["finished"].to_numpy()[keep], {"departure": departure[keep]})
+        line.stats["ewm"] = _ewm(pd.Series(line.stats["departure"]), line.keys, 0.3)
+        return line
 
     @staticmethod
     def _workflow_timeline(keys: np.ndarray, finished: np.ndarray, base: dict) -> _Timeline:
@@ -222,6 +245,7 @@ class History:
         branches: Sequence[str],
         is_default: np.ndarray,
         attempts: np.ndarray,
+        actors: Sequence[str] | None = None,
     ) -> pd.DataFrame:
         """Model inputs and baseline values for each (workflow, time) query, vectorised.
 
@@ -233,11 +257,16 @@ class History:
         ev = np.asarray(events, dtype=object)
         rows = self._wf.locate(wf, times)
         ev_rows = self._event.locate(wf + "\x00" + ev, times)
-        hour = _hour(times)
+        hour, dow = local_clock(wf, times, self.timezones)
         hour_rows = self._hour.locate(wf + "\x00" + hour.astype(str), times)
         created_rows = self._created.locate(wf, times)
         branch_rows = self._branch.locate(wf + "\x00" + np.asarray(branches, dtype=object), times)
         w, e = self._wf, self._event
+        actor = np.asarray(actors if actors is not None else [""] * len(wf), dtype=object)
+        known_actor = actor != ""
+        actor_keys = _actor_keys(wf, actor)
+        actor_count, _ = self._actor_runs.count_before(actor_keys, times)
+        actor_rows = self._actor.locate(actor_keys, times)
         n = np.where(rows >= 0, w.take("n", rows), 0.0)
         med50 = w.take("med50", rows)
         log_med = np.log1p(med50)
@@ -271,12 +300,15 @@ class History:
             "streak": w.take("streak", rows, 0.0),
             "last_success": w.take("success", rows),
             "hour": hour.astype(float),
-            "dow": (((times // 86400) + 3) % 7).astype(float),
+            "dow": dow.astype(float),
             "event": _event_codes(ev),
             "is_default": np.asarray(is_default, dtype=float),
             "attempt": np.asarray(attempts, dtype=float),
             "log_since_created": np.log1p(np.maximum(0.0, times - self._created.take("created", created_rows))),
             "log_since_finished": np.log1p(np.maximum(0.0, times - w.take("finished", rows))),
+            "log_actor_runs": np.where(known_actor, np.log1p(actor_count), np.nan),
+            "actor_rel": np.where(known_actor, self._actor.take("ewm", actor_rows), np.nan),
+            "is_bot": np.where(known_actor, np.char.endswith(actor.astype(str), "[bot]"), np.nan),
             "bl_last50_median": med50,
             "bl_last50_p90": w.take("p90", rows),
             "bl_last_value": w.take("last_duration", rows),
@@ -292,6 +324,7 @@ class History:
         feats = self.features_at(
             judged["workflow"].to_numpy(dtype=object), judged["created"].to_numpy(),
             judged["event"].to_numpy(dtype=object), judged["branch"].to_numpy(dtype=object), judged["is_default"].to_numpy(), judged["attempt"].to_numpy(),
+            judged["actor"].to_numpy(dtype=object),
         )
         for column in ("workflow", "created", "finished", "duration", "success"):
             feats[column] = judged[column].to_numpy()
@@ -302,8 +335,8 @@ def _repository(workflows: np.ndarray) -> np.ndarray:
     return np.array([w.split(":", 1)[0] for w in workflows], dtype=object)
 
 
-def _hour(times: np.ndarray) -> np.ndarray:
-    return ((np.asarray(times, dtype=float) // 3600) % 24).astype(np.int64)
+def _actor_keys(workflows: np.ndarray, actors: np.ndarray) -> np.ndarray:
+    return _repository(workflows) + "\x00" + actors.astype(object)
 
 
 def _event_codes(events: np.ndarray) -> np.ndarray:

@@ -8,14 +8,14 @@ plain comparison and a ``searchsorted``; outcomes become 1 (success), 0 (failure
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..model import FAILURE, SUCCESS, RunRecord
 
-__all__ = ["runs_frame", "default_branches", "DEFAULT_BRANCH_NAMES", "MAX_RUN_SECONDS"]
+__all__ = ["runs_frame", "default_branches", "local_clock", "DEFAULT_BRANCH_NAMES", "MAX_RUN_SECONDS"]
 
 #: GitHub cancels any workflow run after 35 days, so a longer span between ``created_at`` and
 #: ``updated_at`` means the record was touched later (a re-run, log deletion) and measures nothing.
@@ -45,6 +45,7 @@ def runs_frame(runs: Sequence[RunRecord]) -> pd.DataFrame:
             "success": np.array([1.0 if o == SUCCESS else 0.0 for o in outcomes], dtype=float),
             "event": [r.event or "" for r in runs],
             "branch": [r.head_branch or "" for r in runs],
+            "actor": [r.actor or "" for r in runs],
             "attempt": np.array([r.run_attempt for r in runs], dtype=float),
             "cpu": np.array([_usage(r, "cpu_percent") for r in runs], dtype=float),
             "memory": np.array([_usage(r, "memory_mb") for r in runs], dtype=float),
@@ -75,6 +76,26 @@ def default_branches(frame: pd.DataFrame) -> dict[str, str]:
             seen = set(branches)
             result[str(workflow)] = next((b for b in DEFAULT_BRANCH_NAMES if b in seen), DEFAULT_BRANCH_NAMES[0])
     return result
+
+
+def local_clock(workflows: np.ndarray, times: np.ndarray,
+                timezones: Mapping[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hour of day (0-23) and day of week (0 = Monday) of each time, for its workflow.
+
+    A workflow whose schedule names an IANA ``timezone:`` lives by that zone's clock (a 09:00
+    Europe/Berlin job stays at 09:00 across daylight saving), so its hour and weekday are read
+    there; every other workflow's in UTC, the zone GitHub evaluates a plain cron in.
+    """
+    times = np.asarray(times, dtype=float)
+    hour = ((times // 3600) % 24).astype(np.int64)
+    dow = (((times // 86400) + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
+    for key, zone in (timezones or {}).items():
+        mask = np.asarray(workflows, dtype=object) == key
+        if mask.any():
+            local = pd.to_datetime(times[mask], unit="s", utc=True).tz_convert(zone)
+            hour[mask] = local.hour.to_numpy()
+            dow[mask] = local.day_of_week.to_numpy()
+    return hour, dow
 
 
 def _usage(run: RunRecord, name: str) -> float:

@@ -14,7 +14,7 @@ import pickle
 from collections import Counter, OrderedDict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,6 +42,11 @@ CONFIDENCE_RUNS = 20.0
 MIN_WORKFLOW_HOLDOUT = 10
 
 
+def _most_common(frame: pd.DataFrame, column: str) -> dict[str, str]:
+    """Each workflow's most frequent value of ``column``: what an unspecified context assumes."""
+    return {str(w): Counter(values).most_common(1)[0][0] for w, values in frame.groupby("workflow")[column]}
+
+
 def _number(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
@@ -60,14 +65,19 @@ class Predictor:
         self.holdout_share = holdout_share
 
     # ----- fitting -------------------------------------------------------------------------
-    def fit(self, runs: Sequence[RunRecord]) -> "Predictor":
-        """Learn from every judged run in ``runs`` (any order, several repositories allowed)."""
+    def fit(self, runs: Sequence[RunRecord], timezones: Mapping[str, str] | None = None) -> "Predictor":
+        """Learn from every judged run in ``runs`` (any order, several repositories allowed).
+
+        ``timezones`` maps workflow keys to their schedule's IANA zone, whose clock their hour
+        and weekday features then follow.
+        """
         frame = runs_frame(runs)
-        self.history_ = History(frame)
+        self.history_ = History(frame, timezones)
         train = self.history_.training_frame(frame)
         self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(train, train["duration"].to_numpy())
         self.success_model_ = SuccessModel(self.min_history).fit(train, train["success"].to_numpy())
-        self.common_event_ = {str(w): Counter(e).most_common(1)[0][0] for w, e in frame.groupby("workflow")["event"]}
+        self.common_event_ = _most_common(frame, "event")
+        self.common_actor_ = _most_common(frame, "actor")
         self.default_branch_ = self.history_.default_branch
         self.usage_ = frame.groupby("workflow")[["cpu", "memory"]].median()
         self.n_runs_ = train.groupby("workflow").size().to_dict()
@@ -123,7 +133,8 @@ class Predictor:
         defaults = [self.default_branch_.get(c.workflow_key, "") for c in contexts]
         branches = [c.branch if c.branch is not None else d for c, d in zip(contexts, defaults)]
         is_default = np.array([b == d for b, d in zip(branches, defaults)], dtype=float)
-        X = self.history_.features_at(workflows, times, events, branches, is_default, np.ones(len(contexts)))
+        actors = [c.actor if c.actor is not None else self.common_actor_.get(c.workflow_key, "") for c in contexts]
+        X = self.history_.features_at(workflows, times, events, branches, is_default, np.ones(len(contexts)), actors)
         p50, p90 = self.duration_model_.predict_quantiles(X)
         table = pd.DataFrame({"workflow": workflows, "p50": p50, "p90": p90,
                               "p_success": self.success_model_.predict_proba(X), "n": X["n"].to_numpy(),
@@ -204,9 +215,10 @@ class Predictor:
 
 
 def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
-                  cache_dir: str | os.PathLike[str] | None = None) -> Predictor:
+                  cache_dir: str | os.PathLike[str] | None = None,
+                  timezones: Mapping[str, str] | None = None) -> Predictor:
     """A fitted :class:`Predictor` for ``runs``, reused while ``cache_key`` (the store's content
-    token) is unchanged; ``None`` always fits afresh.
+    token) and ``timezones`` are unchanged; ``cache_key=None`` always fits afresh.
 
     With ``cache_dir`` (a local directory the user owns, e.g. ``.workflow-orchestrator/cache``)
     the fitted predictor is also pickled there under a name derived from the key, so a cold
@@ -214,6 +226,8 @@ def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
     current store content's model is ever on disk. Never point it at a shared or downloaded
     directory: unpickling runs code.
     """
+    if cache_key is not None and timezones:
+        cache_key += "|" + ",".join(f"{key}={zone}" for key, zone in sorted(timezones.items()))
     if cache_key is not None and cache_key in _CACHE:
         _CACHE.move_to_end(cache_key)
         return _CACHE[cache_key]
@@ -223,7 +237,7 @@ def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
         path = Path(cache_dir) / f"predictor-{digest}.pickle"
     predictor = _load(path) if path is not None else None
     if predictor is None:
-        predictor = Predictor().fit(runs)
+        predictor = Predictor().fit(runs, timezones)
         if path is not None:
             _save(path, predictor)
     if cache_key is not None:

@@ -30,7 +30,7 @@ from .slots import DurationShape
 from .timeouts import recommend_timeout
 from .workflows import WorkflowFile, read_workflows
 
-__all__ = ["recommend", "DEFAULT_BOOTSTRAP"]
+__all__ = ["recommend", "schedule_timezones", "DEFAULT_BOOTSTRAP"]
 
 #: Bootstrap resamples behind each confidence figure.
 DEFAULT_BOOTSTRAP = 40
@@ -144,6 +144,29 @@ def recommend(
 
 
 # ----- history and plans ----------------------------------------------------------------------
+def schedule_timezones(runs: Sequence[RunRecord], workflows_dir: Path, repository: str | None = None) -> dict[str, str]:
+    """Store key → IANA zone, for each workflow in ``workflows_dir`` with history whose schedule
+    names a ``timezone:`` (the first one named, when its crons differ).
+
+    The learning stage reads such a workflow's hour and weekday on that clock. The files are
+    ``repository``'s (inferred when the runs hold one; with several and none named, nothing can
+    be matched and ``{}`` is returned). Unreadable files are skipped; :func:`recommend` reports them.
+    """
+    names = {r.repository for r in runs}
+    repo = repository or (next(iter(names)) if len(names) == 1 else None)
+    if repo is None or not Path(workflows_dir).is_dir():
+        return {}
+    files, _ = read_workflows(Path(workflows_dir))
+    repo_runs = [r for r in runs if r.repository == repo]
+    zones: dict[str, str] = {}
+    for file in files:
+        zone = next((cron.timezone for cron in file.schedules if cron.timezone), None)
+        history = _history_of(file, repo_runs) if zone else []
+        if history:
+            zones[_workflow_key(history, None, file.path)] = str(zone)
+    return zones
+
+
 def _repository(runs: Sequence[RunRecord], repository: str | None) -> str | None:
     if repository:
         return repository
