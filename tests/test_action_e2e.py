@@ -150,7 +150,7 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
     summary = step.summary
     assert summary.startswith(f"## Workflow Orchestrator — {REPO}")
     assert "### Schedules" in summary and "```mermaid" in summary and "<details><summary>" in summary
-    assert "Nightly &lt;img src\\=x onerror\\=alert\\(1\\)&gt; \\| \\[pwn\\]\\(https&#58;//evil\\.example\\)" in summary
+    assert "Nightly &lt;img src=x onerror=alert(1)&gt; \\| \\[pwn\\]\\(https&#58;//evil.example)" in summary
     assert "<img" not in summary and "](https" not in summary and "@octo" not in summary
 
     # The log: groups, annotations that cannot be hijacked, nothing that starts a rogue command.

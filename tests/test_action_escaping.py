@@ -71,9 +71,23 @@ def test_md_neutralises_html_links_tables_mentions_and_newlines() -> None:
     assert "\\*\\*bold\\*\\*" in text
 
 
-def test_md_keeps_entities_intact() -> None:
-    """Markdown escapes come before HTML escapes, so an entity's '#' is never backslashed."""
-    assert md("it's & <b>") == "it&#39;s &amp; &lt;b&gt;"
+def test_md_neutralises_entities_but_leaves_a_lone_ampersand() -> None:
+    assert md("it's & <b> &amp; &#60;") == "it's & &lt;b&gt; &amp;amp; &\\#60;"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("At 12:00 AM (UTC): cost 0.724 → 0.693", "At 12:00 AM (UTC): cost 0.724 → 0.693"),
+    ("1. first", "1\\. first"),
+    ("12) twelfth", "12\\) twelfth"),
+    ("- item", "\\- item"),
+    ("+ item", "\\+ item"),
+    ("# heading", "\\# heading"),
+    ("see www.evil.example or HTTPS://evil", "see www&#46;evil.example or HTTPS&#58;//evil"),
+    ("$x$ ~~gone~~ _em_", "\\$x\\$ \\~\\~gone\\~\\~ \\_em\\_"),
+])
+def test_md_escapes_constructs_and_keeps_prose_readable(value: str, expected: str) -> None:
+    """Our own sentences stay readable in a terminal; only what could start a construct changes."""
+    assert md(value) == expected
 
 
 def test_md_bounds_megabyte_names() -> None:

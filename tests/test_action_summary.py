@@ -64,12 +64,12 @@ def test_the_summary_answers_the_questions_in_order() -> None:
     assert "Sync complete: 123 runs added or updated with 4 API requests" in text
     assert "**1 of 1 scheduled workflows should move**" in text
     row = next(line for line in text.splitlines() if line.startswith("| Nightly"))
-    assert "`0 3 * * *` At 03&#58;00 AM" in row and "`17 2 * * *` At 02&#58;17 AM" in row
+    assert "`0 3 * * *` At 03:00 AM" in row and "`17 2 * * *` At 02:17 AM" in row
     assert "10.0 min / 15.0 min" in row and "93%" in row and "82%" in row and "**change**" in row
-    assert "- Hour 2 has 92% success rate \\(n\\=41\\)" in text
+    assert "- Hour 2 has 92% success rate (n=41)" in text
     assert "| Nightly | Docs | 12 | no |" in text
     assert "4 of 30 scheduled ticks had no run" in text
-    assert "| Nightly | build&#58; none | 25 |" in text
+    assert "| Nightly | build: none | 25 |" in text
     assert "| model | 40 s | 12 |" in text and "| median\\_last\\_50 | 75 s | 12 |" in text
 
 
@@ -126,12 +126,12 @@ def test_a_partial_sync_says_the_answer_uses_what_was_stored() -> None:
             "message": "request budget of this sync is spent (300 requests)"}
     text = build_summary(context(sync=sync))[0]
     assert "Sync **partial**" in text and "next run resumes" in text
-    assert "> [!WARNING]\n> The sync stopped early (request budget of this sync is spent \\(300 requests\\))." in text
+    assert "> [!WARNING]\n> The sync stopped early (request budget of this sync is spent (300 requests))." in text
 
 
 def test_problems_are_shown_escaped() -> None:
     text = build_summary(context(problems=["recommend: <b>workflows dir</b> missing"]))[0]
-    assert "> [!CAUTION]\n> recommend&#58; &lt;b&gt;workflows dir&lt;/b&gt; missing" in text
+    assert "> [!CAUTION]\n> recommend: &lt;b&gt;workflows dir&lt;/b&gt; missing" in text
 
 
 def test_no_accuracy_yet_is_said_plainly() -> None:

@@ -21,9 +21,14 @@ from typing import Sequence
 __all__ = ["md", "code", "html", "mermaid_label", "table", "details", "one_line"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# Markdown punctuation that can start or end a construct (CommonMark's escapable set, minus the
-# characters that html() already turns into entities).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^$])")
+# Punctuation that opens or closes an inline construct anywhere in a line: code, emphasis, links
+# and images (``[``), tables (``|``), strikethrough (``~``), math (``$``), and ``#`` (headings,
+# issue references). ``( ) . - + = { } ! ^`` do nothing in mid-line once ``[`` is escaped, so
+# they stay readable; the block markers among them are escaped only where a line could begin.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+_BLOCK_MARKER = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)])(?=\s|$))")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_AUTOLINK = re.compile(r"://|(?<![\w.])www\.", re.IGNORECASE)
 _MERMAID_KEYWORDS = frozenset(
     {"section", "title", "dateformat", "axisformat", "tickinterval", "excludes", "includes",
      "todaymarker", "weekday", "click", "acctitle", "accdescr", "x-axis", "y-axis", "bar", "line"}
@@ -49,14 +54,25 @@ def html(text: object, limit: int = 300) -> str:
 
 
 def md(text: object, limit: int = 300) -> str:
-    """Escape for Markdown text (including table cells): Markdown punctuation, then HTML.
+    """Escape for Markdown text (including table cells) and keep it readable as plain text.
 
-    ``@`` and ``:`` become entities so a name cannot mention people or turn into an autolink.
+    Inline constructs are backslash-escaped; a leading list, heading or numbered-list marker
+    too (the text may begin a line or a list item). ``<``, ``>`` and the ``&`` of anything that
+    looks like an entity become entities, so no HTML can open. ``@`` becomes ``&#64;`` so a
+    name cannot mention people, and ``://`` / ``www.`` are broken so nothing becomes an autolink.
+    Quotes, colons, parentheses and full stops stay as they are.
     """
-    escaped = _MD_SPECIAL.sub(r"\\\1", one_line(text, limit))
-    escaped = escaped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    escaped = escaped.replace('"', "&quot;").replace("'", "&#39;")
-    return escaped.replace("@", "&#64;").replace(":", "&#58;")
+    escaped = _MD_SPECIAL.sub(r"\\\1", one_line(text, limit)).replace("\\](", "\\]\\(")  # no "](" at all
+    escaped = _BLOCK_MARKER.sub(_escaped_marker, escaped, count=1)
+    escaped = _ENTITY.sub("&amp;", escaped).replace("<", "&lt;").replace(">", "&gt;")
+    escaped = _AUTOLINK.sub(lambda m: "&#58;//" if m.group(0) == "://" else m.group(0)[:3] + "&#46;", escaped)
+    return escaped.replace("@", "&#64;")
+
+
+def _escaped_marker(match: re.Match[str]) -> str:
+    """``- x`` → ``\\- x``, ``1. x`` → ``1\\. x``: the text stays, the list or heading does not start."""
+    indent, bullet, number, delimiter = match.groups()
+    return f"{indent}\\{bullet}" if bullet else f"{indent}{number}\\{delimiter}"
 
 
 def code(text: object, limit: int = 300) -> str:
