@@ -147,8 +147,9 @@ class History:
         self._starts = _Timeline.build(repo, flying["created"].to_numpy(), {})
         ended = flying["finished"].notna().to_numpy()
         self._ends = _Timeline.build(repo[ended], flying["finished"].to_numpy()[ended], {})
-        self._actor_runs = _Timeline.build(_actor_keys(frame["workflow"].to_numpy(dtype=object), frame["actor"].to_numpy(dtype=object)),
-                                           frame["created"].to_numpy(), {})
+        # Who triggered a run is known when it is created: count every run they triggered before.
+        actor_keys = _actor_keys(frame["workflow"].to_numpy(dtype=object), frame["actor"].to_numpy(dtype=object))
+        self._actor_runs = _Timeline.build(actor_keys, frame["created"].to_numpy(), {})
         self._actor = self._actor_timeline(judged)
 
     def _actor_timeline(self, judged: pd.DataFrame) -> _Timeline:
