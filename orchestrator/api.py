@@ -301,24 +301,30 @@ class WorkflowOrchestratorAPI:
             self.store.commit(predictions=entries, message=f"Log {len(entries)} predictions ({source})")
 
     def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
-                      predictor: Any) -> tuple[str | None, str]:
-        """The recommended cron for one workflow, and a sentence saying where it came from."""
+                      predictor: Any, plans: dict[str, list[dict[str, Any]]]) -> tuple[str | None, str]:
+        """The recommended cron for one workflow, and a sentence saying where it came from.
+
+        ``plans`` holds each repository's recommendations once computed, so a batch plans every
+        repository once rather than once per workflow.
+        """
         directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
         if not directory.is_dir():
             return None, f"No workflow files at {directory}: pass --workflows-dir to get a recommended schedule."
         from .schedule import recommend
 
-        result = recommend(self.store.runs(), directory, repository=workflow.repository, now=self.clock(),
-                           predictor=predictor)
-        for rec in result["recommendations"]:
+        if workflow.repository not in plans:
+            plans[workflow.repository] = recommend(self.store.runs(), directory, repository=workflow.repository,
+                                                   now=self.clock(), predictor=predictor)["recommendations"]
+        for rec in plans[workflow.repository]:
             if rec.get("workflow_key") == workflow.key or rec.get("path") == workflow.path:
                 verb = "Recommended" if rec.get("change") else "Keep the current schedule"
                 return rec.get("recommended_schedule"), f"{verb}: {rec.get('recommended_schedule')} (schedule confidence {rec.get('confidence')})."
         return None, f"{workflow.name} has no schedule in {directory}, so there is no schedule to recommend."
 
-    def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any) -> dict[str, Any]:
+    def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any,
+                    plans: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         described = predictor.describe(workflow.key, at=self.clock())
-        schedule, schedule_reason = self._schedule_for(workflow, workflows_dir, predictor)
+        schedule, schedule_reason = self._schedule_for(workflow, workflows_dir, predictor, plans)
         return {
             "workflow_name": workflow.name,
             "workflow": workflow.to_dict(),
@@ -342,7 +348,7 @@ class WorkflowOrchestratorAPI:
 
         workflow = self._workflow(workflow_name, repo)
         predictor = self._predictor(workflows_dir, workflow.repository)
-        data = self._prediction(workflow, predictor, workflows_dir)
+        data = self._prediction(workflow, predictor, workflows_dir, plans={})
         self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
         return APIResponse(True, f"Prediction for {workflow.label()}", data)
 
@@ -356,7 +362,8 @@ class WorkflowOrchestratorAPI:
             raise ValidationError("workflows", list(workflow_names), "at least one workflow")
         workflows = [self._workflow(name, repo) for name in workflow_names]
         predictor = self._predictor(workflows_dir, repo)
-        predictions = [self._prediction(w, predictor, workflows_dir) for w in workflows]
+        plans: dict[str, list[dict[str, Any]]] = {}
+        predictions = [self._prediction(w, predictor, workflows_dir, plans) for w in workflows]
         self._log_predictions(predictor, [RunContext(w.key, self.clock()) for w in workflows], "batch")
         return APIResponse(True, f"Predictions for {len(predictions)} workflows", {"predictions": predictions})
 
