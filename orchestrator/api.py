@@ -449,7 +449,8 @@ class WorkflowOrchestratorAPI:
         if predictor is not None and log_predictions:
             self._log_schedule_predictions(predictor, data["recommendations"])
         changes = sum(1 for r in data["recommendations"] if r.get("change"))
-        return APIResponse(True, f"{len(data['recommendations'])} scheduled workflows, {changes} should move", data)
+        count = len(data["recommendations"])
+        return APIResponse(True, f"{count} scheduled workflow{'' if count == 1 else 's'}, {changes} should move", data)
 
     def _log_schedule_predictions(self, predictor: Any, recommendations: Sequence[Mapping[str, Any]]) -> None:
         from .learn import RunContext

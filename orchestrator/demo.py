@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from .action.commands import Log
+from .action.commands import ConsoleLog
 from .action.run import run
 from .action.settings import Settings
 from .api import WorkflowOrchestratorAPI
@@ -54,7 +54,7 @@ def run_demo(log_stream: TextIO | None = None) -> DemoResult:
             min_confidence=0.6, timezone="UTC", mode="report", summary=True, api_url="https://api.github.com",
             workspace=workspace, output_file=None, summary_file=None,
         )
-        result = run(settings, Log(stream=log_stream or sys.stderr), api=api, now=now)
+        result = run(settings, ConsoleLog(stream=log_stream or sys.stderr), api=api, now=now)
         scheduled = [rec.get("workflow_key") for rec in result.report["recommend"].get("recommendations", [])]
         insights = [response.data for key in scheduled if key
                     if (response := api.get_workflow_insights(key)).success]

@@ -130,3 +130,17 @@ def test_mermaid_labels_cannot_break_the_diagram(value: str, expected: str) -> N
 def test_table_and_details_shapes() -> None:
     assert table(["A", "B"], [["1", "2"]], "lr") == "| A | B |\n| :--- | ---: |\n| 1 | 2 |"
     assert details("t", "body") == "<details><summary>t</summary>\n\nbody\n\n</details>"
+
+
+def test_the_console_log_writes_annotations_as_plain_lines_that_no_runner_would_parse() -> None:
+    from orchestrator.action.commands import ConsoleLog
+
+    stream = io.StringIO()
+    log = ConsoleLog(stream)
+    with log.group("Learn"):
+        log.annotate("warning", "43% of the time", title=HOSTILE_NAME, file=".github/workflows/n.yml")
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "── Learn" and len(lines) == 2
+    assert lines[1].startswith("warning: Nightly <img") and lines[1].endswith("(.github/workflows/n.yml): 43% of the time")
+    with pytest.raises(ValueError):
+        log.mask("secret")

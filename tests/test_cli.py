@@ -133,7 +133,10 @@ def test_recommend_on_the_bundled_sample_with_custom_weights(capsys, tmp_path):
 def test_demo_runs_the_main_job_on_the_bundled_sample(capsys):
     capsys.readouterr()
     assert main(["demo"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "::" not in captured.err, "a terminal gets readable lines, not workflow commands"
+    assert "── Learn and recommend" in captured.err and "notice: Reschedule (DevTools) Regression Tests" in captured.err
     assert out.startswith("Insights — (DevTools) Regression Tests (facebook/react)\n  runs: 430, success rate: 45%")
     assert "## Workflow Orchestrator — facebook/react" in out and "```mermaid" in out
     assert "Workflow Orchestrator — demo\nStatus: ✅ Success" in out

@@ -19,6 +19,7 @@ __all__ = [
     "command",
     "plain",
     "Log",
+    "ConsoleLog",
 ]
 
 ANNOTATION_LEVELS = ("error", "warning", "notice")
@@ -82,3 +83,24 @@ class Log:
             yield
         finally:
             self._write(command("endgroup"))
+
+
+class ConsoleLog(Log):
+    """The same log for a person at a terminal (the demo): no runner reads it, so annotations
+    and groups are written as readable lines instead of workflow commands, and nothing is masked
+    (the demo has no secret)."""
+
+    def mask(self, secret: str) -> None:
+        if secret:
+            raise ValueError("ConsoleLog cannot mask secrets; use Log where a runner reads the output")
+
+    def annotate(self, level: str, message: str, title: str | None = None, file: str | None = None) -> None:
+        if level not in ANNOTATION_LEVELS:
+            raise ValueError(f"annotation level {level!r} is not one of {ANNOTATION_LEVELS}")
+        where = f" ({file})" if file else ""
+        self.info(f"{level}: {title}{where}: {message}" if title else f"{level}{where}: {message}")
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        self.info(f"── {title}")
+        yield
