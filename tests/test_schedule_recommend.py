@@ -382,6 +382,35 @@ def test_when_only_the_minute_matters_the_hour_is_kept(tmp_path: Path) -> None:
     assert entry["current"] - entry["recommended"] >= Weights().min_improvement
 
 
+PRIOR_CAVEAT = "not that this history shows the new minute to be better"
+
+
+def test_a_move_resting_on_the_round_minute_prior_says_its_confidence_is_not_measured(tmp_path: Path) -> None:
+    """Ticks only ever at :00, and prompt there: nothing measured favours another minute, so the
+    move off :00 is GitHub's documented advice, and the reasons must not pass it off as evidence."""
+    _workflow(tmp_path, "nightly", "0 3 * * *")
+    _workflow(tmp_path, "ci", None)
+    history = History(11)
+    history.scheduled("nightly", "0 3 * * *", 90, delay_min=1, drop=0.0, fail=0.1)
+    history.pushes("ci", 90, 1, {})
+    nightly = next(r for r in recommend(history.runs, tmp_path, REPO, NOW)["recommendations"] if r["workflow"] == "nightly")
+    assert nightly["change"] and Cron.parse(nightly["recommended_schedule"]).hours == (3,)
+    reasons = "\n".join(nightly["reasoning"])
+    assert "mostly the round-minute prior" in reasons and PRIOR_CAVEAT in reasons
+
+
+def test_a_measured_move_carries_no_prior_caveat(tmp_path: Path) -> None:
+    _workflow(tmp_path, "nightly", "0 3 * * *")
+    _workflow(tmp_path, "report", "23 11 * * *")
+    _workflow(tmp_path, "ci", None)
+    history = History(7)
+    history.scheduled("nightly", "0 3 * * *", 90, delay_min=25, drop=0.15, fail=0.2)
+    history.scheduled("report", "23 11 * * *", 90, delay_min=1, drop=0.0, fail=0.2)
+    history.pushes("ci", 90, 1, {})
+    nightly = next(r for r in recommend(history.runs, tmp_path, REPO, NOW)["recommendations"] if r["workflow"] == "nightly")
+    assert nightly["change"] and PRIOR_CAVEAT not in "\n".join(nightly["reasoning"])
+
+
 def test_confidence_for_a_new_hour_cannot_come_from_the_minute_prior() -> None:
     """A move to 08:16 that beats 00:00 in every resample only by leaving the round minute, and
     beats 00:16 (same hour, same minute prior) in about half of them, is not confident."""

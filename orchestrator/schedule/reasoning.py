@@ -69,7 +69,7 @@ def explain(
         f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min "
         f"(p90 {result['duration_p90_seconds'] / 60:.1f} min) at hour {hour_new} UTC, from {plan.duration_source}"
     )
-    lines.append(_confidence(result))
+    lines.append(_confidence(result, weights))
     lines.extend(f"Warning: {w}" for w in result["liveness"]["warnings"])
     lines.extend(f"Warning: {w}" for w in result["timeout_minutes"]["warnings"])
     return lines
@@ -109,18 +109,28 @@ _TERM_NAMES = {
 }
 
 
-def _saving(result: dict[str, Any], weights: Weights) -> str:
-    """Which weighted terms the move saves (or costs), largest first, for the first cron entry."""
+def _term_savings(result: dict[str, Any], weights: Weights) -> list[tuple[str, float]]:
+    """Weighted saving per run of each cost term (current − recommended), largest first."""
     terms = result["score"]["entries"][0].get("terms", {})
-    parts = sorted(
+    return sorted(
         ((name, getattr(weights, name) * (now - after)) for name, (now, after) in terms.items()),
         key=lambda item: -abs(item[1]),
     )
+
+
+def _rests_on_prior(result: dict[str, Any], weights: Weights) -> bool:
+    """A change whose saving comes at least half from the round-minute prior, not from measurements."""
+    parts = _term_savings(result, weights)
+    total = sum(value for _, value in parts)
+    return bool(result["change"]) and total > 0 and dict(parts).get("round_minute", 0.0) >= 0.5 * total
+
+
+def _saving(result: dict[str, Any], weights: Weights) -> str:
+    """Which weighted terms the move saves (or costs), largest first, for the first cron entry."""
+    parts = _term_savings(result, weights)
     said = [f"{_TERM_NAMES.get(name, name)} {value:+.3f}" for name, value in parts if abs(value) >= 0.0005]
     line = "Saving per run by term: " + (", ".join(said) if said else "none above 0.0005")
-    total = sum(value for _, value in parts)
-    prior = dict(parts).get("round_minute", 0.0)
-    if total > 0 and prior >= 0.5 * total:
+    if _rests_on_prior(result, weights):
         line += (
             " (mostly the round-minute prior, GitHub's documented load at the top of the hour, rather than "
             "delays seen in this history)"
@@ -182,12 +192,18 @@ def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> lis
     ]
 
 
-def _confidence(result: dict[str, Any]) -> str:
+def _confidence(result: dict[str, Any], weights: Weights) -> str:
     detail = result["confidence_detail"]
     if result["cold_start"]:
         return f"Confidence {result['confidence']:.2f} (low): {detail['runs']} runs are too few to compare slots"
-    return (
+    line = (
         f"Confidence {result['confidence']:.2f}: the decision held in {detail['bootstrap_share']:.0%} of "
         f"{detail['samples']} bootstrap resamples of the history (every learned term refitted on whole weeks; "
         f"a new hour must also beat the best slot in the current hour), scaled by data volume ({detail['runs']} runs)"
     )
+    if _rests_on_prior(result, weights):
+        line += (
+            ". The round-minute prior is fixed, not resampled, so this says how rarely anything measured "
+            "outweighed GitHub's documented advice, not that this history shows the new minute to be better"
+        )
+    return line
