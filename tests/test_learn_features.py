@@ -120,3 +120,21 @@ def test_local_clock_reads_a_zoned_workflows_hour_and_weekday_there_and_others_i
     hour, dow = local_clock(workflows, seconds, {"r:berlin": "Europe/Berlin", "r:tokyo": "Asia/Tokyo"})
     assert hour.tolist() == [9, 9, 5, 20], "09:00 in Berlin in summer and in winter alike"
     assert dow.tolist() == [1, 2, 0, 6], "Sunday 20:00 UTC is already Monday in Tokyo"
+
+
+def test_group_keys_keep_workflow_and_branch_apart() -> None:
+    """"ci" on branch "1x" and "ci1" on branch "x" must not share a branch history."""
+    from orchestrator.model import RunRecord
+
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    runs = [
+        RunRecord(id=i + 1, repository="o/r", name=name, created_at=start + timedelta(hours=i),
+                  run_started_at=start + timedelta(hours=i), updated_at=start + timedelta(hours=i, seconds=seconds),
+                  event="push", head_branch=branch, status="completed", conclusion="success")
+        for i, (name, branch, seconds) in enumerate([("ci", "1x", 100), ("ci1", "x", 1000)] * 5)
+    ]
+    history = History(runs_frame(runs))
+    X = history.features_at(np.array(["o/r:ci"], dtype=object), np.array([(start + timedelta(days=1)).timestamp()]),
+                            ["push"], ["1x"], np.zeros(1), np.ones(1))
+    assert X.loc[0, "log_branch_n"] == np.log1p(5)
+    assert X.loc[0, "rel_branch_last"] == 0.0, "its own branch's last run, not ci1's"

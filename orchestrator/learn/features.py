@@ -27,6 +27,12 @@ LAST_K = 50
 EVENTS = ("push", "pull_request", "schedule", "workflow_dispatch", "pull_request_target",
           "merge_group", "release", "issue_comment", "workflow_run", "repository_dispatch")
 
+#: Joins a workflow key to an event, branch, hour or actor in a timeline's group key. Not NUL:
+#: numpy and pandas drop NUL characters when they concatenate strings, which silently made
+#: "wf" + "1" and "wf1" + "" the same key. Names never hold control characters (the run model
+#: turns them into spaces), so this one cannot occur inside a part.
+KEY_SEPARATOR = "\x1f"
+
 #: Inputs of the duration model; every ``log_*`` is relative to ``log_med50`` except that one.
 DURATION_FEATURES = (
     "log_med50", "rel_med5", "rel_med20", "rel_p90", "rel_ewm", "rel_last", "log_std20", "rel_event_med",
@@ -126,15 +132,15 @@ class History:
         self.default_branch = default_branches(frame)
         judged = frame[frame["success"].notna()]
         workflow = judged["workflow"].to_numpy(dtype=object)
-        event = (judged["workflow"] + "\x00" + judged["event"]).to_numpy(dtype=object)
+        event = (judged["workflow"] + KEY_SEPARATOR + judged["event"]).to_numpy(dtype=object)
         created_hour, _ = local_clock(workflow, judged["created"].to_numpy(), self.timezones)
-        hour = (judged["workflow"] + "\x00" + created_hour.astype(str)).to_numpy(dtype=object)
+        hour = (judged["workflow"] + KEY_SEPARATOR + created_hour.astype(str)).to_numpy(dtype=object)
         finished = judged["finished"].to_numpy()
         base = {"duration": judged["duration"].to_numpy(), "success": judged["success"].to_numpy()}
         self._wf = self._workflow_timeline(workflow, finished, base)
         self._event = self._event_timeline(event, finished, base)
         self._hour = self._mean_timeline(hour, finished, base["duration"])
-        branch = (judged["workflow"] + "\x00" + judged["branch"]).to_numpy(dtype=object)
+        branch = (judged["workflow"] + KEY_SEPARATOR + judged["branch"]).to_numpy(dtype=object)
         self._branch = self._branch_timeline(branch, finished, base["duration"])
         self._created = _Timeline.build(
             frame["workflow"].to_numpy(dtype=object), frame["created"].to_numpy(),
@@ -257,11 +263,11 @@ class History:
         times = np.asarray(times, dtype=float)
         ev = np.asarray(events, dtype=object)
         rows = self._wf.locate(wf, times)
-        ev_rows = self._event.locate(wf + "\x00" + ev, times)
+        ev_rows = self._event.locate(wf + KEY_SEPARATOR + ev, times)
         hour, dow = local_clock(wf, times, self.timezones)
-        hour_rows = self._hour.locate(wf + "\x00" + hour.astype(str), times)
+        hour_rows = self._hour.locate(wf + KEY_SEPARATOR + hour.astype(str), times)
         created_rows = self._created.locate(wf, times)
-        branch_rows = self._branch.locate(wf + "\x00" + np.asarray(branches, dtype=object), times)
+        branch_rows = self._branch.locate(wf + KEY_SEPARATOR + np.asarray(branches, dtype=object), times)
         w, e = self._wf, self._event
         actor = np.asarray(actors if actors is not None else [""] * len(wf), dtype=object)
         known_actor = actor != ""
@@ -337,7 +343,7 @@ def _repository(workflows: np.ndarray) -> np.ndarray:
 
 
 def _actor_keys(workflows: np.ndarray, actors: np.ndarray) -> np.ndarray:
-    return _repository(workflows) + "\x00" + actors.astype(object)
+    return _repository(workflows) + KEY_SEPARATOR + actors.astype(object)
 
 
 def _event_codes(events: np.ndarray) -> np.ndarray:
