@@ -108,3 +108,17 @@ def test_disk_cache_survives_the_process_cache_and_keeps_only_the_current_conten
     assert again.n_runs_ == first.n_runs_, "loaded from disk, not refitted on the runs passed"
     fit_predictor(RUNS[:500], cache_key="disk-b", cache_dir=tmp_path)
     assert len(list(tmp_path.glob("predictor-*.pickle"))) == 1
+
+
+def test_a_model_pickled_by_other_learning_code_is_refitted_not_loaded(tmp_path, monkeypatch) -> None:
+    """Same store content, same version string, but changed learning code (new features or
+    attributes): loading the old pickle would fail later, inside predict."""
+    from orchestrator.learn import predictor as module
+
+    clear_cache()
+    old = fit_predictor(RUNS, cache_key="disk-c", cache_dir=tmp_path)
+    clear_cache()
+    monkeypatch.setattr(module, "_code_digest", lambda: "other learning code")
+    refitted = fit_predictor(RUNS[:300], cache_key="disk-c", cache_dir=tmp_path)
+    assert sum(refitted.n_runs_.values()) == 300 < sum(old.n_runs_.values()), "fitted, not loaded from the old file"
+    assert len(list(tmp_path.glob("predictor-*.pickle"))) == 1

@@ -7,6 +7,7 @@ returned if two different stores share a token, which the store's content hashin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -223,8 +224,10 @@ def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
     With ``cache_dir`` (a local directory the user owns, e.g. ``.workflow-orchestrator/cache``)
     the fitted predictor is also pickled there under a name derived from the key, so a cold
     ``predict`` process loads instead of refitting; files of other keys are removed, so only the
-    current store content's model is ever on disk. Never point it at a shared or downloaded
-    directory: unpickling runs code.
+    current store content's model is ever on disk. The file name also covers the learning code
+    itself (:func:`_code_digest`), so a model pickled by other code is refitted, never loaded
+    into classes whose attributes or features have changed. Never point it at a shared or
+    downloaded directory: unpickling runs code.
     """
     if cache_key is not None and timezones:
         cache_key += "|" + ",".join(f"{key}={zone}" for key, zone in sorted(timezones.items()))
@@ -233,7 +236,7 @@ def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
         return _CACHE[cache_key]
     path = None
     if cache_key is not None and cache_dir is not None:
-        digest = hashlib.sha256(cache_key.encode()).hexdigest()[:24]
+        digest = hashlib.sha256(f"{_code_digest()}:{cache_key}".encode()).hexdigest()[:24]
         path = Path(cache_dir) / f"predictor-{digest}.pickle"
     predictor = _load(path) if path is not None else None
     if predictor is None:
@@ -245,6 +248,15 @@ def fit_predictor(runs: Sequence[RunRecord], cache_key: str | None = None,
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return predictor
+
+
+@functools.cache
+def _code_digest() -> str:
+    """Digest of this package's source: what a pickled predictor's meaning depends on."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
 
 
 def _load(path: Path) -> Predictor | None:
