@@ -84,6 +84,7 @@ def test_md_neutralises_entities_but_leaves_a_lone_ampersand() -> None:
     ("# heading", "\\# heading"),
     ("see www.evil.example or HTTPS://evil", "see www&#46;evil.example or HTTPS&#58;//evil"),
     ("$x$ ~~gone~~ _em_", "\\$x\\$ \\~\\~gone\\~\\~ \\_em\\_"),
+    ("pull_request and __init__", "pull_request and \\_\\_init\\_\\_"),
 ])
 def test_md_escapes_constructs_and_keeps_prose_readable(value: str, expected: str) -> None:
     """Our own sentences stay readable in a terminal; only what could start a construct changes."""

@@ -70,7 +70,7 @@ def test_the_summary_answers_the_questions_in_order() -> None:
     assert "| Nightly | Docs | 12 | no |" in text
     assert "4 of 30 scheduled ticks had no run" in text
     assert "| Nightly | build: none | 25 |" in text
-    assert "| model | 40 s | 12 |" in text and "| median\\_last\\_50 | 75 s | 12 |" in text
+    assert "| model | 40 s | 12 |" in text and "| median_last_50 | 75 s | 12 |" in text
 
 
 def test_each_chart_has_the_same_numbers_in_a_collapsible_table() -> None:

@@ -25,7 +25,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # and images (``[``), tables (``|``), strikethrough (``~``), math (``$``), and ``#`` (headings,
 # issue references). ``( ) . - + = { } ! ^`` do nothing in mid-line once ``[`` is escaped, so
 # they stay readable; the block markers among them are escaped only where a line could begin.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~$])")
+# ``_`` inside a word never emphasises in GFM, so only an underscore at a word's edge is escaped
+# (``pull_request`` stays as it is).
+_MD_SPECIAL = re.compile(r"([\\`*\[\]#|~$]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 _BLOCK_MARKER = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)])(?=\s|$))")
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 _AUTOLINK = re.compile(r"://|(?<![\w.])www\.", re.IGNORECASE)
