@@ -22,6 +22,7 @@ from . import catalog
 from .errors import NotAvailable, OrchestratorError, ValidationError, WorkflowNotFound
 from .model import MAX_DURATION_SECONDS, ResourceUsage, RunRecord, clean_text, format_time, parse_time
 from .report.insights import insights
+from .schedule.decision import DEFAULT_MIN_CONFIDENCE, decide
 from .store import HistoryStore, LocalBackend
 from .version import __version__
 
@@ -57,7 +58,9 @@ class APIResponse:
 
 
 def _answers(method: F) -> F:
-    """Turn the tool's own errors into a failed response naming the kind of error."""
+    """Turn the tool's own errors into a failed response naming the kind of error, and any
+    other exception into one ``InternalError`` response (a bug of ours, never a traceback at the
+    user): its traceback is saved to a file the message names, for the bug report."""
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> APIResponse:
@@ -65,8 +68,45 @@ def _answers(method: F) -> F:
             return method(*args, **kwargs)
         except OrchestratorError as exc:
             return APIResponse(False, str(exc), None, error=type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence is the point
+            return internal_error(exc, method.__name__)
 
     return wrapper  # type: ignore[return-value]
+
+
+def internal_error(exc: BaseException, where: str) -> APIResponse:
+    """The failed response for an unexpected exception, with its traceback saved to a file."""
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        handle, path = tempfile.mkstemp(prefix="workflow-orchestrator-traceback-", suffix=".txt")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(f"workflow-orchestrator {__version__}, in {where}\n{text}")
+        saved = f"the traceback is saved in {path}"
+    except OSError:
+        path, saved = None, "the traceback could not be saved"
+    message = (f"internal error in {where}: {type(exc).__name__}. This is a bug in workflow-orchestrator, "
+               f"not in your input; {saved}. Please report it with that file.")
+    return APIResponse(False, message, {"traceback_file": path}, error="InternalError")
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 workflow``, ``2 workflows``: messages people read get their plurals right."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _unknown_figures() -> dict[str, Any]:
+    """The prediction figures of a workflow nothing is known about: unknown, and no confidence."""
+    return {"confidence": 0.0, "expected_duration_seconds": None, "duration_p90_seconds": None,
+            "predicted_success_rate": None, "resource_impact": None, "measured_error": None, "baselines": None}
+
+
+def _unknown_prediction(name: str, reason: str) -> dict[str, Any]:
+    """The seed's prediction shape for a name that matched no workflow."""
+    return {"workflow_name": name, "workflow": None, "recommended_schedule": None, **_unknown_figures(),
+            "reasoning": [reason], "n_runs": 0, "error": WorkflowNotFound.__name__, "message": reason}
 
 
 def default_data_dir() -> Path:
@@ -104,6 +144,12 @@ class WorkflowOrchestratorAPI:
         return cls(store=HistoryStore(BranchBackend(client, repo, branch)), client=client)
 
     # ----- shared helpers ---------------------------------------------------------------------
+    def _require_store(self) -> None:
+        """Reading commands need a store: a mistyped ``--data`` must not read as an empty history."""
+        if not self.store.is_initialised():
+            raise NotAvailable(f"no workflow-orchestrator store at {self.store.location()}: run `import` or `sync` "
+                               "to create one, or point --data (or $ORCHESTRATOR_DATA) at an existing store")
+
     def _workflow(self, name: str, repo: str | None) -> catalog.Workflow:
         if not isinstance(name, str) or not name.strip():
             raise ValidationError("workflow", name, "a workflow name, path or id")
@@ -116,6 +162,7 @@ class WorkflowOrchestratorAPI:
     @_answers
     def get_workflow_insights(self, workflow_name: str, repo: str | None = None) -> APIResponse:
         """Totals, success rate, duration and queue figures, busiest hour, trend, per-event view."""
+        self._require_store()
         workflow = self._workflow(workflow_name, repo)
         data = {"workflow": workflow.to_dict(), **insights(self._runs_of(workflow))}
         return APIResponse(True, f"Insights for {workflow.label()} from {data['total_executions']} runs", data)
@@ -125,6 +172,7 @@ class WorkflowOrchestratorAPI:
         """The workflow's runs, newest first, each with its derived fields."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 100_000:
             raise ValidationError("limit", limit, "a whole number from 1 to 100000")
+        self._require_store()
         workflow = self._workflow(workflow_name, repo)
         runs = sorted(self._runs_of(workflow), key=lambda r: (r.created_at, r.id, r.run_attempt), reverse=True)
         shown = [r.to_dict() for r in runs[:limit]]
@@ -134,14 +182,16 @@ class WorkflowOrchestratorAPI:
     @_answers
     def list_workflows(self, repo: str | None = None) -> APIResponse:
         """Every workflow the store has history for."""
-        known = [w for w in catalog.workflows(self.store.runs()) if repo is None or w.repository == repo]
-        return APIResponse(True, f"{len(known)} workflows", {"workflows": [w.to_dict() for w in known]})
+        self._require_store()
+        known = [w for w in catalog.workflows(self.store.runs()) if repo is None or w.repository.lower() == repo.lower()]
+        return APIResponse(True, _count(len(known), "workflow"), {"workflows": [w.to_dict() for w in known]})
 
     @_answers
     def health_check(self) -> APIResponse:
         """Whether the store reads, its schema version, what it holds, and the tool's versions."""
         from .store.codec import SCHEMA_VERSION
 
+        self._require_store()
         runs = self.store.runs()
         state = self.store.state()
         files = self.store.files()
@@ -161,12 +211,18 @@ class WorkflowOrchestratorAPI:
             "newest_run": format_time(runs[-1].created_at) if runs else None,
             "versions": {"workflow_orchestrator": __version__, "python": platform.python_version()},
         }
-        return APIResponse(True, f"Store {data['store']} is healthy: {data['runs']} runs, {data['workflows']} workflows", data)
+        return APIResponse(True, f"Store {data['store']} is healthy: {_count(data['runs'], 'run')}, "
+                                 f"{_count(data['workflows'], 'workflow')}", data)
 
     # ----- writing the history ----------------------------------------------------------------
     @_answers
     def import_files(self, paths: Sequence[str | os.PathLike[str]], repo: str | None = None) -> APIResponse:
-        """Import run history files; bad rows are skipped and counted, re-imports change nothing."""
+        """Import run history files; bad rows are skipped and counted, re-imports change nothing.
+
+        Skipped rows are not a quiet detail: each file that had any gets a line in ``warnings``
+        and the message counts them, and a file whose every row lacked what ``--repo`` supplies
+        fails the import (``ImportRejected``) before anything is written.
+        """
         from .source.importers import read_files
 
         if not paths:
@@ -175,9 +231,10 @@ class WorkflowOrchestratorAPI:
         result = self.store.commit(parsed.runs, message=f"Import {len(parsed.runs)} runs")
         data = {"imported": result.added, "updated": result.updated, "unchanged": result.unchanged,
                 "skipped": sum(parsed.skipped.values()), "skipped_reasons": dict(parsed.skipped.most_common()),
-                "formats": parsed.formats}
-        return APIResponse(True, f"Imported {result.added} new runs, updated {result.updated}, "
-                                 f"skipped {data['skipped']}", data)
+                "formats": parsed.formats, "warnings": parsed.warnings}
+        see = " (see warnings)" if parsed.warnings else ""
+        return APIResponse(True, f"Imported {_count(result.added, 'new run')}, updated {result.updated}, "
+                                 f"{parsed.skip_summary()}{see}", data)
 
     @_answers
     def record_execution(self, workflow_name: str, start_time: str | datetime, duration_seconds: float,
@@ -188,17 +245,26 @@ class WorkflowOrchestratorAPI:
 
         A record carrying the id of a run that ``sync`` later reads merges into that run, keeping
         the resource usage; without an id it gets a stable synthetic (negative) id, so recording
-        the same execution twice stores it once.
+        the same execution twice stores it once. A record is a claim, not GitHub's word: one
+        starting or ending in the future is refused, and one of a run the store already holds
+        never changes that run's timing — it attaches its resource usage if it agrees with the
+        stored run and is refused if not (the rules and tolerances: ``orchestrator/recording.py``).
         """
-        run = self._recorded_run(workflow_name, start_time, duration_seconds, success, run_id,
-                                 resource_usage, repo, run_attempt, event, branch)
+        run, stored = self._recorded_run(workflow_name, start_time, duration_seconds, success, run_id,
+                                         resource_usage, repo, run_attempt, event, branch)
         result = self.store.commit([run], message=f"Record run {run.id} of {run.name}")
         verb = "Recorded" if result.added else "Updated" if result.updated else "Already had"
-        return APIResponse(True, f"{verb} run {run.id} of {run.name}", {"run": run.to_dict(), **result.to_dict()})
+        kept = "" if stored is None else "; the stored run keeps its timing" + (
+            "" if stored.completed else " and, still in progress, gets its outcome from the next sync")
+        return APIResponse(True, f"{verb} run {run.id} of {run.name}{kept}", {"run": run.to_dict(), **result.to_dict()})
 
     def _recorded_run(self, workflow_name: str, start_time: str | datetime, duration_seconds: float,
                       success: bool, run_id: int | None, resource_usage: Mapping[str, Any] | None,
-                      repo: str | None, run_attempt: int, event: str | None, branch: str | None) -> RunRecord:
+                      repo: str | None, run_attempt: int, event: str | None,
+                      branch: str | None) -> tuple[RunRecord, RunRecord | None]:
+        """The version of the run to commit, and the stored version it was checked against (if any)."""
+        from . import recording
+
         name = clean_text(workflow_name, "workflow", required=True) or ""
         start = parse_time(start_time, "start-time")
         assert start is not None
@@ -211,23 +277,35 @@ class WorkflowOrchestratorAPI:
             raise ValidationError("run-id", run_id, "a positive run id")
         if isinstance(run_attempt, bool) or not isinstance(run_attempt, int) or not 1 <= run_attempt <= 1000:
             raise ValidationError("run-attempt", run_attempt, "a whole number from 1 to 1000")
+        recording.check_not_future(start, float(duration_seconds), self.clock())
         usage = ResourceUsage.from_mapping(resource_usage)
-        try:
-            known = self._workflow(name, repo)
-            repository, path, workflow_id, name = known.repository, known.path, known.workflow_id, known.name
-        except WorkflowNotFound:
-            repository = repo or os.environ.get("GITHUB_REPOSITORY") or self._only_repository()
-            path = name if name.startswith(".github/workflows/") else None
-            workflow_id = None
-        if run_id is None:
-            digest = hashlib.sha256(f"{repository}\0{path or name}\0{format_time(start)}".encode()).digest()
-            run_id = -(int.from_bytes(digest[:7], "big") + 1)
-        return RunRecord(
-            id=run_id, run_attempt=run_attempt, repository=repository, name=name, path=path,
-            workflow_id=workflow_id, event=clean_text(event, "event"), head_branch=clean_text(branch, "branch"),
-            status="completed", conclusion="success" if success else "failure", created_at=start,
-            run_started_at=start, updated_at=start + timedelta(seconds=float(duration_seconds)), usage=usage,
-        )
+        event, branch = clean_text(event, "event"), clean_text(branch, "branch")
+        runs = self.store.runs()
+        by_key = {r.key: r for r in runs}
+        workflows = catalog.workflows(runs)
+        # A given run id is looked up first: a stored run is identified by it, whatever the store
+        # knows (or not) about the workflow name the record gives.
+        stored = by_key.get((run_id, run_attempt)) if run_id is not None else None
+        if stored is None:
+            try:
+                known = catalog.resolve(workflows, name, repo)
+                repository, path, workflow_id, name = known.repository, known.path, known.workflow_id, known.name
+            except WorkflowNotFound:
+                repository = repo or os.environ.get("GITHUB_REPOSITORY") or self._only_repository()
+                path = name if name.startswith(".github/workflows/") else None
+                workflow_id = None
+            if run_id is None:
+                digest = hashlib.sha256(f"{repository}\0{path or name}\0{format_time(start)}".encode()).digest()
+                run_id = -(int.from_bytes(digest[:7], "big") + 1)
+                stored = by_key.get((run_id, run_attempt))
+            if stored is None:
+                return RunRecord(
+                    id=run_id, run_attempt=run_attempt, repository=repository, name=name, path=path,
+                    workflow_id=workflow_id, event=event, head_branch=branch,
+                    status="completed", conclusion="success" if success else "failure", created_at=start,
+                    run_started_at=start, updated_at=start + timedelta(seconds=float(duration_seconds)), usage=usage,
+                ), None
+        return recording.attach(stored, name, repo, start, float(duration_seconds), success, usage, workflows), stored
 
     def _only_repository(self) -> str:
         repos = sorted({r.repository for r in self.store.runs()})
@@ -253,7 +331,7 @@ class WorkflowOrchestratorAPI:
                     max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
                     since=since, jobs=jobs)
         state = "complete" if data.get("complete") else "incomplete (resumes next time)"
-        return APIResponse(True, f"Synced {repo}: {data.get('runs_added', 0)} new runs, "
+        return APIResponse(True, f"Synced {repo}: {_count(int(data.get('runs_added', 0) or 0), 'new run')}, "
                                  f"{data.get('runs_updated', 0)} updated; {state}", data)
 
     @_answers
@@ -293,37 +371,73 @@ class WorkflowOrchestratorAPI:
         return schedule_timezones(runs, directory, repo)
 
     def _log_predictions(self, predictor: Any, contexts: Sequence[Any], source: str) -> None:
-        """Every prediction a command emits is logged, so ``accuracy`` can later score it."""
-        from .learn import make_prediction_log_entries
+        """Every prediction a command emits is logged, so ``accuracy`` can later score it, except
+        one that only repeats the prediction in force: it would change no score, and an idle
+        action run would then have something to commit."""
+        from .learn import make_prediction_log_entries, new_prediction_entries
 
-        entries = make_prediction_log_entries(predictor, contexts, made_at=self.clock(), source=source)
+        made = make_prediction_log_entries(predictor, contexts, made_at=self.clock(), source=source)
+        entries = new_prediction_entries(self.store.predictions(), made)
         if entries:
-            self.store.commit(predictions=entries, message=f"Log {len(entries)} predictions ({source})")
+            # Decided again against the log actually extended, should another writer come first.
+            self.store.commit(predictions=lambda log: new_prediction_entries(log, entries),
+                              message=f"Log {len(entries)} predictions ({source})")
 
     def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
                       predictor: Any, plans: dict[str, list[dict[str, Any]]]) -> tuple[str | None, str]:
         """The recommended cron for one workflow, and a sentence saying where it came from.
 
-        ``plans`` holds each repository's recommendations once computed, so a batch plans every
-        repository once rather than once per workflow.
+        The workflow's file in ``workflows_dir`` gives its schedule; without one (``predict`` run
+        outside the checkout, a store imported from elsewhere) the schedule is inferred from the
+        history's ``schedule`` runs and planned the same way. ``plans`` holds each repository's
+        recommendations once computed, so a batch plans every repository once.
         """
+        from .schedule import recommend
+        from .schedule.infer import inferred_file
+
         directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
-        if not directory.is_dir():
-            return None, f"No workflow files at {directory}: pass --workflows-dir to get a recommended schedule."
+        runs = self.store.runs()
+        if workflow.repository not in plans:
+            plans[workflow.repository] = self._plan(runs, directory, workflow.repository, predictor)
+        found = self._recommendation_of(workflow, plans[workflow.repository])
+        if found is not None:
+            return found["recommended_schedule"], self._schedule_reason(found)
+        own = [r.created_at for r in self._runs_of(workflow) if r.event == "schedule" and r.run_attempt == 1]
+        file, found_text = inferred_file(workflow.name, workflow.path, own)
+        if file is None:
+            return None, found_text
+        inferred = recommend(runs, directory if directory.is_dir() else Path("/nonexistent"),
+                             repository=workflow.repository, now=self.clock(), predictor=predictor, extra_files=[file])
+        rec = self._recommendation_of(workflow, [r for r in inferred["recommendations"] if r.get("path") == file.path])
+        if rec is None:
+            return file.schedules[0].expression, found_text
+        rec = decide(rec, DEFAULT_MIN_CONFIDENCE)
+        return rec["recommended_schedule"], f"{found_text} {self._schedule_reason(rec)}"
+
+    def _plan(self, runs: Sequence[RunRecord], directory: Path, repository: str, predictor: Any) -> list[dict[str, Any]]:
+        """The recommendations for the scheduled workflow files in ``directory`` (none without it)."""
         from .schedule import recommend
 
-        if workflow.repository not in plans:
-            plans[workflow.repository] = recommend(self.store.runs(), directory, repository=workflow.repository,
-                                                   now=self.clock(), predictor=predictor)["recommendations"]
-        for rec in plans[workflow.repository]:
-            if rec.get("workflow_key") == workflow.key or rec.get("path") == workflow.path:
-                verb = "Recommended" if rec.get("change") else "Keep the current schedule"
-                return rec.get("recommended_schedule"), f"{verb}: {rec.get('recommended_schedule')} (schedule confidence {rec.get('confidence')})."
-        return None, f"{workflow.name} has no schedule in {directory}, so there is no schedule to recommend."
+        if not directory.is_dir():
+            return []
+        recs = recommend(runs, directory, repository=repository, now=self.clock(), predictor=predictor)["recommendations"]
+        return [decide(rec, DEFAULT_MIN_CONFIDENCE) for rec in recs]
+
+    @staticmethod
+    def _recommendation_of(workflow: catalog.Workflow, recs: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+        return next((r for r in recs if r.get("workflow_key") == workflow.key
+                     or (workflow.path and r.get("path") == workflow.path)), None)
+
+    @staticmethod
+    def _schedule_reason(rec: Mapping[str, Any]) -> str:
+        verb = "Recommended" if rec.get("change") else "Keep the current schedule"
+        target = rec.get("recommended_schedule") if rec.get("change") else ", ".join(rec.get("current_schedule") or [])
+        return f"{verb}: {target} (schedule confidence {rec.get('confidence')})."
 
     def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any,
                     plans: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-        described = predictor.describe(workflow.key, at=self.clock())
+        """The seed's prediction fields and ours; figures the history cannot give are ``None``."""
+        described = self._described(workflow, predictor)
         schedule, schedule_reason = self._schedule_for(workflow, workflows_dir, predictor, plans)
         return {
             "workflow_name": workflow.name,
@@ -340,32 +454,107 @@ class WorkflowOrchestratorAPI:
             "n_runs": described["n_runs"],
         }
 
+    def _described(self, workflow: catalog.Workflow, predictor: Any) -> dict[str, Any]:
+        """The learning stage's answer for the workflow, or unknowns saying why there is none."""
+        if predictor is not None and predictor.knows(workflow.key):
+            return predictor.describe(workflow.key, at=self.clock())
+        why = ("it has no runs yet" if workflow.runs == 0
+               else f"none of its {_count(workflow.runs, 'run')} has finished with a success or failure")
+        return {**_unknown_figures(), "reasoning": [f"No prediction for {workflow.name}: {why}."], "n_runs": 0}
+
+    def _predict_target(self, name: str, repo: str | None, workflows_dir: str | os.PathLike[str] | None) -> catalog.Workflow:
+        """The workflow ``name`` means: from the history, else a scheduled file that has not run yet."""
+        self._require_store()
+        try:
+            return self._workflow(name, repo)
+        except WorkflowNotFound:
+            file = self._scheduled_file(name, workflows_dir)
+            if file is None:
+                raise
+            repository = repo or self._repository_guess()
+            return catalog.Workflow(f"{repository}:{file.path}", repository, file.name, file.path, None, 0)
+
+    @staticmethod
+    def _scheduled_file(name: str, workflows_dir: str | os.PathLike[str] | None) -> Any:
+        """The scheduled workflow file ``name`` names (its ``name:``, path or file name), if any."""
+        from .schedule import read_workflows
+
+        directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
+        if not directory.is_dir():
+            return None
+        files, _ = read_workflows(directory)
+        query = str(name).strip()
+        for file in files:
+            stem = file.path.rsplit("/", 1)[-1]
+            if file.schedules and query in (file.name, file.path, stem, stem.rsplit(".", 1)[0]):
+                return file
+        return None
+
+    def _repository_guess(self) -> str:
+        """The repository a workflow with no history belongs to: the store's only one, or the
+        repository the action runs in."""
+        repos = sorted({r.repository for r in self.store.runs()})
+        if len(repos) == 1:
+            return repos[0]
+        if os.environ.get("GITHUB_REPOSITORY"):
+            return os.environ["GITHUB_REPOSITORY"]
+        raise ValidationError("repo", None, "OWNER/NAME: the store holds several repositories (or none), so say "
+                                            "which one the workflow file belongs to")
+
+    def _predictor_or_none(self, workflows_dir: str | os.PathLike[str] | None, repo: str | None) -> Any:
+        """The fitted predictor, or ``None`` while the store has no runs (every figure is unknown)."""
+        return self._predictor(workflows_dir, repo) if self.store.runs() else None
+
     @_answers
     def predict_execution_time(self, workflow_name: str, repo: str | None = None,
                                workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
-        """Expected duration (p50, p90), success probability, confidence and schedule for a workflow."""
+        """Expected duration (p50, p90), success probability, confidence and schedule for a workflow.
+
+        An unknown name fails, but still answers the seed's fields (``None``, confidence 0), so
+        code written against the design document's examples reads them without a ``KeyError``.
+        """
         from .learn import RunContext
 
-        workflow = self._workflow(workflow_name, repo)
-        predictor = self._predictor(workflows_dir, workflow.repository)
+        try:
+            workflow = self._predict_target(workflow_name, repo, workflows_dir)
+        except WorkflowNotFound as exc:
+            return APIResponse(False, str(exc), _unknown_prediction(workflow_name, str(exc)), error="WorkflowNotFound")
+        predictor = self._predictor_or_none(workflows_dir, workflow.repository)
         data = self._prediction(workflow, predictor, workflows_dir, plans={})
-        self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
+        if predictor is not None and predictor.knows(workflow.key):
+            self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
         return APIResponse(True, f"Prediction for {workflow.label()}", data)
 
     @_answers
     def predict_batch(self, workflow_names: Sequence[str], repo: str | None = None,
                       workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
-        """``predict`` for several workflows at once; one unknown name fails the whole call."""
+        """``predict`` for several workflows at once: ``data["predictions"]`` maps each name, as
+        given, to its prediction. An unknown name gets an entry with ``error`` and unknown
+        figures, and makes the call fail (``success`` false) while the others are still answered."""
         from .learn import RunContext
 
-        if not workflow_names:
-            raise ValidationError("workflows", list(workflow_names), "at least one workflow")
-        workflows = [self._workflow(name, repo) for name in workflow_names]
-        predictor = self._predictor(workflows_dir, repo)
+        if isinstance(workflow_names, str) or not workflow_names:
+            raise ValidationError("workflows", workflow_names, "a list of at least one workflow")
+        self._require_store()
+        targets: dict[str, catalog.Workflow | WorkflowNotFound] = {}
+        for name in workflow_names:
+            try:
+                targets[name] = self._predict_target(name, repo, workflows_dir)
+            except WorkflowNotFound as exc:
+                targets[name] = exc
+        known = [w for w in targets.values() if isinstance(w, catalog.Workflow)]
+        predictor = self._predictor_or_none(workflows_dir, repo) if known else None
         plans: dict[str, list[dict[str, Any]]] = {}
-        predictions = [self._prediction(w, predictor, workflows_dir, plans) for w in workflows]
-        self._log_predictions(predictor, [RunContext(w.key, self.clock()) for w in workflows], "batch")
-        return APIResponse(True, f"Predictions for {len(predictions)} workflows", {"predictions": predictions})
+        predictions = {name: self._prediction(t, predictor, workflows_dir, plans) if isinstance(t, catalog.Workflow)
+                       else _unknown_prediction(name, str(t)) for name, t in targets.items()}
+        logged = [w for w in known if predictor is not None and predictor.knows(w.key)]
+        if logged:
+            self._log_predictions(predictor, [RunContext(w.key, self.clock()) for w in logged], "batch")
+        missing = [name for name, t in targets.items() if not isinstance(t, catalog.Workflow)]
+        if missing:
+            return APIResponse(False, f"{_count(len(known), 'prediction')}; unknown: {', '.join(missing)[:300]}",
+                               {"predictions": predictions}, error="WorkflowNotFound")
+        return APIResponse(True, _count(len(predictions), "prediction"), {"predictions": predictions})
 
     @_answers
     def predict_runs(self, contexts: Sequence[Mapping[str, Any]], repo: str | None = None,
@@ -375,6 +564,7 @@ class WorkflowOrchestratorAPI:
 
         if not isinstance(contexts, (list, tuple)) or not contexts:
             raise ValidationError("input", type(contexts).__name__, "a non-empty JSON array of contexts")
+        self._require_store()
         known = catalog.workflows(self.store.runs())
         resolved: dict[tuple[str, str | None], str] = {}
         parsed = []
@@ -392,7 +582,7 @@ class WorkflowOrchestratorAPI:
         predictor = self._predictor(workflows_dir, repo)
         predictions = [p.to_dict() for p in predictor.predict_runs(parsed)]
         self._log_predictions(predictor, parsed, "predict-runs")
-        return APIResponse(True, f"{len(predictions)} predictions", {"predictions": predictions})
+        return APIResponse(True, _count(len(predictions), "prediction"), {"predictions": predictions})
 
     @_answers
     def backtest(self, workflow_name: str | None = None, repo: str | None = None,
@@ -400,6 +590,7 @@ class WorkflowOrchestratorAPI:
         """Rolling-origin, time-ordered evaluation of the models against every baseline."""
         from .learn import backtest
 
+        self._require_store()
         runs = self.store.runs()
         if not runs:
             raise NotAvailable("the store has no runs to evaluate: run `import` or `sync` first")
@@ -412,11 +603,16 @@ class WorkflowOrchestratorAPI:
         """How the predictions this tool logged turned out against the runs that followed them."""
         from .learn import accuracy_report
 
+        self._require_store()
         key = self._workflow(workflow_name, repo).key if workflow_name else None
         runs = self.store.runs()
         if repo and not key:
             runs = [r for r in runs if r.repository.lower() == repo.lower()]
-        data = accuracy_report(self.store.predictions(), runs, workflow_key=key)
+        # Predictions logged before workflow ids became keys name the workflow the old way.
+        renamed = catalog.legacy_keys(runs)
+        log = [{**e, "workflow_key": renamed.get(e.get("workflow_key"), e.get("workflow_key"))}
+               for e in self.store.predictions()]
+        data = accuracy_report(log, runs, workflow_key=key)
         matched = data.get("matched_runs", 0)
         message = (f"Accuracy over {matched} runs that followed a logged prediction" if matched
                    else "No run has followed a logged prediction yet: run `predict` (or the action), then sync later runs")
@@ -426,12 +622,21 @@ class WorkflowOrchestratorAPI:
     @_answers
     def recommend(self, workflows_dir: str | os.PathLike[str] = DEFAULT_WORKFLOWS_DIR, repo: str | None = None,
                   workflows: Sequence[str] | None = None, log_predictions: bool = True,
-                  weights: Mapping[str, Any] | None = None) -> APIResponse:
+                  weights: Mapping[str, Any] | None = None,
+                  min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> APIResponse:
         """Recommended crons for every scheduled workflow in ``workflows_dir``, with conflicts,
         liveness and timeouts; ``workflows`` narrows the result to those names or paths, and
-        ``weights`` overrides the slot-cost weights documented in docs/schedule.md."""
+        ``weights`` overrides the slot-cost weights documented in docs/schedule.md. A proposed
+        move below ``min_confidence`` is a keep (``change`` false), as in the action.
+
+        Without a store every workflow gets its cold-start answer, and ``warnings`` says that no
+        history was found where the store was expected.
+        """
         from .schedule import Weights, recommend
 
+        if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
+                or not 0 <= min_confidence <= 1:
+            raise ValidationError("min-confidence", min_confidence, "a number from 0 to 1")
         if weights is not None and not isinstance(weights, Mapping):
             raise ValidationError("weights", weights, 'a JSON object such as {"failure": 1.0, "overlap": 0.1}')
         chosen = Weights.from_mapping(weights)
@@ -446,11 +651,16 @@ class WorkflowOrchestratorAPI:
             wanted = {w.strip() for w in workflows}
             data["recommendations"] = [r for r in data["recommendations"]
                                        if {r.get("workflow"), r.get("path"), Path(str(r.get("path"))).name} & wanted]
+        data["recommendations"] = [decide(r, float(min_confidence)) for r in data["recommendations"]]
+        data["min_confidence"] = float(min_confidence)
+        data["warnings"] = [] if runs else [
+            f"No run history at {self.store.location()}: every schedule below is a cold start from the workflow "
+            "files alone. Run `import` or `sync` first, or point --data at the store."]
         if predictor is not None and log_predictions:
             self._log_schedule_predictions(predictor, data["recommendations"])
         changes = sum(1 for r in data["recommendations"] if r.get("change"))
         count = len(data["recommendations"])
-        return APIResponse(True, f"{count} scheduled workflow{'' if count == 1 else 's'}, {changes} should move", data)
+        return APIResponse(True, f"{_count(count, 'scheduled workflow')}, {changes} should move", data)
 
     def _log_schedule_predictions(self, predictor: Any, recommendations: Sequence[Mapping[str, Any]]) -> None:
         from .learn import RunContext

@@ -1,18 +1,22 @@
 """``workflow-orchestrator``: a thin argparse shell over :class:`WorkflowOrchestratorAPI`.
 
 Each command parses its flags, calls one API method and prints the response: the human layout, or
-with ``--json`` exactly one JSON object. Exit codes: 0 success, 1 failed, 2 usage error.
+with ``--json`` exactly one JSON object, whatever happens (a usage error, a bug of ours). Global
+options (``--json``, ``--data``, ``--repo``, ...) work before or after the command. Exit codes: 0
+success, 1 failed, 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .api import APIResponse, WorkflowOrchestratorAPI, default_data_dir
+from .api import APIResponse, WorkflowOrchestratorAPI, default_data_dir, internal_error
 from .errors import OrchestratorError, UsageError, ValidationError
+from .schedule.decision import DEFAULT_MIN_CONFIDENCE
 from .report.text import render
 from .version import __version__
 
@@ -43,6 +47,16 @@ def _json_object(text: str) -> Any:
         raise argparse.ArgumentTypeError(f"not valid JSON ({exc.msg})") from None
 
 
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{value:g} is not between 0 and 1")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -53,28 +67,63 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage text and exiting, so a usage error can be
+    answered like any other failure (one JSON object with ``--json``, exit code 2)."""
+
+    def error(self, message: str) -> Any:  # argparse's hook; never returns
+        raise UsageError(f"{self.prog}: {message}. Run `{self.prog} --help` for its options.")
+
+
+#: What ``--repo`` means in each command (a store can hold several repositories).
+_REPO_HELP = {
+    "import": "repository of rows that do not name their own (a JSON array or gh run list output without one)",
+    "record": "repository of the run, when the store holds several or does not know the workflow yet",
+    "sync": "the repository to fetch runs of (required)",
+    "compact": "the repository whose data branch to compact (required, with --data-branch)",
+    "recommend": "the repository the workflow files belong to, when the store holds several",
+    "workflows": "list only this repository's workflows",
+    "accuracy": "only this repository's predictions, or the repository of --workflow",
+    "health": "with --data-branch: the repository that holds the data branch",
+}
+_REPO_DEFAULT_HELP = "the repository of the workflow, when a name is known in several"
+
+
+def _global_options(parser: argparse.ArgumentParser, command: str | None) -> None:
+    """The options every command takes, accepted before or after the command name.
+
+    On a subcommand they default to ``SUPPRESS``, so a value given before the command is not
+    overwritten by the subcommand's default (argparse's known trap).
+    """
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if command else {}
+    flag: dict[str, Any] = {"default": argparse.SUPPRESS} if command else {"default": False}
+    parser.add_argument("--json", action="store_true", help="print exactly one JSON object, whatever happens", **flag)
+    parser.add_argument("--data", metavar="DIR", type=Path,
+                        help="history store directory (default: $ORCHESTRATOR_DATA or .workflow-orchestrator)", **default)
+    parser.add_argument("--repo", metavar="OWNER/NAME", help=_REPO_HELP.get(command or "", _REPO_DEFAULT_HELP), **default)
+    parser.add_argument("--data-branch", metavar="BRANCH",
+                        help="keep the store on this branch of --repo (Git Data API) instead of --data", **default)
+    parser.add_argument("--api-url", metavar="URL",
+                        help="GitHub API address (default: $GITHUB_API_URL or https://api.github.com)", **default)
+    parser.add_argument("--token-env", metavar="NAME",
+                        help="environment variable holding the token (default GITHUB_TOKEN)", **default)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; every command has help text (a test checks it)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print exactly one JSON object")
-    common.add_argument("--repo", metavar="OWNER/NAME", help="the repository, where a workflow name is ambiguous")
-    common.add_argument("--data-branch", metavar="BRANCH",
-                        help="keep the store on this branch of --repo (Git Data API) instead of --data")
-    common.add_argument("--api-url", metavar="URL", help="GitHub API address (default: $GITHUB_API_URL or https://api.github.com)")
-    common.add_argument("--token-env", metavar="NAME", help="environment variable holding the token (default GITHUB_TOKEN)")
-
-    parser = argparse.ArgumentParser(
-        prog="workflow-orchestrator",
+    parser = _Parser(
+        prog="workflow-orchestrator", allow_abbrev=False,
         description="Learn from GitHub Actions run history: durations, success, and when schedules should run.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--data", metavar="DIR", type=Path, default=None,
-                        help="history store directory (default: $ORCHESTRATOR_DATA or .workflow-orchestrator)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _global_options(parser, None)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     def command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
         COMMANDS[name] = (help_text, handler)
-        return sub.add_parser(name, help=help_text, description=help_text, parents=[common])
+        parsed = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+        _global_options(parsed, name)
+        return parsed
 
     p = command("insights", "Success rate, duration and queue figures, busiest hour, trend and per-event view.",
                 lambda api, a: api.get_workflow_insights(a.workflow, repo=a.repo))
@@ -86,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive_int, default=20, help="how many runs to show (default 20)")
 
     command("workflows", "The workflows the store has history for.", lambda api, a: api.list_workflows(repo=a.repo))
-    command("health", "Whether the store reads, its schema version, what it holds, and versions.",
-            lambda api, a: api.health_check())
+    command("health", "Whether the store reads, its schema version, what it holds, and versions; fails when "
+                      "--data holds no store.", lambda api, a: api.health_check())
 
     p = command("import", "Import run history files (REST pages, JSON, JSON Lines, gh run list, GHAminer CSV).",
                 lambda api, a: api.import_files(a.files, repo=a.repo))
@@ -134,8 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workflow", help="only this workflow")
 
     p = command("recommend", "Recommended cron schedules, conflicts, liveness warnings and timeouts.",
-                lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows, weights=a.weights))
+                lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows, weights=a.weights,
+                                             min_confidence=a.min_confidence))
     _workflows_dir_option(p)
+    p.add_argument("--min-confidence", type=_unit_float, default=DEFAULT_MIN_CONFIDENCE,
+                   help=f"smallest confidence (0 to 1) for a move to count as a change (default {DEFAULT_MIN_CONFIDENCE})")
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
     p.add_argument("--weights", type=_json_object,
                    help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')
@@ -168,7 +220,9 @@ def _demo(api: WorkflowOrchestratorAPI, args: argparse.Namespace) -> APIResponse
     data = {"outputs": result.outputs}
     if args.json:
         data.update(report=result.report, insights=result.insights)
-    return APIResponse(True, f"Main job on the bundled sample finished; {changes} schedule change(s) recommended", data)
+    moves = int(changes or 0)
+    return APIResponse(True, f"Main job on the bundled sample finished; {moves} schedule change{'' if moves == 1 else 's'} "
+                             "recommended", data)
 
 
 def _read_json_file(path: str) -> Any:
@@ -194,17 +248,21 @@ def _api(args: argparse.Namespace) -> WorkflowOrchestratorAPI:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (0 success, 1 failed, 2 usage)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = COMMANDS[args.command][1]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
+    command = "workflow-orchestrator"
     try:
-        response = handler(_api(args), args)
-    except OrchestratorError as exc:  # raised before the API could answer (flags, branch access)
+        args = build_parser().parse_args(argv)
+        command, as_json = args.command, args.json
+        response = COMMANDS[args.command][1](_api(args), args)
+    except OrchestratorError as exc:  # a usage error, or raised before the API could answer
         response = APIResponse(False, str(exc), None, error=type(exc).__name__)
-    if args.json:
-        print(json.dumps(response.to_dict(), ensure_ascii=False, default=str))
-    else:
-        print(render(args.command, response))
+    except Exception as exc:  # noqa: BLE001 - a bug of ours still answers, never with a traceback
+        response = internal_error(exc, command)
+    try:
+        print(json.dumps(response.to_dict(), ensure_ascii=False, default=str) if as_json else render(command, response))
+    except BrokenPipeError:  # `... | head` closed the pipe: what was wanted has been read
+        sys.stderr.close()
     if not response.success and response.error in USAGE_ERRORS:
         return 2
     return 0 if response.success else 1

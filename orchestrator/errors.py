@@ -27,6 +27,8 @@ class ValidationError(UsageError):
             shown = shown[:77] + "..."
         super().__init__(f"{field}: {shown} is not valid; expected {expected}")
         self.field = field
+        #: The bad value itself, so a caller can tell a missing value from a malformed one.
+        self.value = value
 
 
 class WorkflowNotFound(OrchestratorError):
@@ -58,6 +60,12 @@ class StaleWrite(StoreError):
 
 class SourceError(OrchestratorError):
     """The GitHub API (or an import file) could not be read."""
+
+
+class ImportRejected(OrchestratorError):
+    """An import file was read, but every row of it was skipped for one reason an option cures
+    (e.g. no repository: pass ``--repo OWNER/NAME``). Importing nothing and reporting success
+    would hide the fix, so the whole import is refused before anything is written (exit code 1)."""
 
 
 class NotAvailable(OrchestratorError):

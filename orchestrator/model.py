@@ -34,10 +34,13 @@ SUCCESS, FAILURE, EXCLUDED, IN_PROGRESS = "success", "failure", "excluded", "in_
 FAILURE_CONCLUSIONS = frozenset({"failure", "timed_out", "startup_failure"})
 EXCLUDED_CONCLUSIONS = frozenset({"cancelled", "skipped", "neutral", "action_required", "stale"})
 
-#: Longest duration ``record`` accepts: GitHub stops a workflow run after 35 days. Synced runs are
-#: not held to it: ``updated_at`` moves when a run is re-run months later, and the learners treat
-#: such durations as outliers rather than the store refusing real runs.
+#: Longest duration the store holds: GitHub stops a workflow run after 35 days, so a longer
+#: ``updated_at - run_started_at`` is never a real duration (``updated_at`` was touched later, or a
+#: record's start time was wrong). ``record`` refuses it, importers and ``sync`` skip such runs
+#: under :data:`OVER_MAX_DURATION`, and the store's merge never lets one in (``store/merge.py``).
 MAX_DURATION_SECONDS = 35 * 24 * 3600
+#: The reason importers and ``sync`` count a run under when its duration exceeds the limit.
+OVER_MAX_DURATION = "duration over 35 days: GitHub ends runs after 35 days, so its updated_at was touched later"
 MAX_TEXT = 1024
 
 _NAIVE_SPACE = re.compile(r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}(:\d{2}(\.\d+)?)?)$")
@@ -187,6 +190,11 @@ class RunRecord:
         return max(0.0, (self.updated_at - self.started_at).total_seconds())
 
     @property
+    def over_max_duration(self) -> bool:
+        """Longer than GitHub lets a run last, so not a duration the store may hold."""
+        return self.duration_seconds > MAX_DURATION_SECONDS
+
+    @property
     def queue_seconds(self) -> float | None:
         """Wait between creation and start; only meaningful on attempt 1 (re-runs reset the start)."""
         if self.run_started_at is None or self.run_attempt != 1:
@@ -207,7 +215,23 @@ class RunRecord:
 
     @property
     def workflow_key(self) -> str:
-        """A store-wide workflow identity: ``owner/name:path`` (path is stable across renames)."""
+        """A store-wide workflow identity, the most stable one the run carries.
+
+        ``owner/name:path`` when the path is known (a workflow file's path survives renames of
+        its ``name:``); else ``owner/name#workflow_id`` (GHAminer and ``gh run list`` rows carry
+        the id but no path, and a Dependabot or renamed workflow's runs differ in name only);
+        else ``owner/name:name``, for a run recorded before its workflow was ever synced.
+        """
+        if self.path:
+            return f"{self.repository}:{self.path}"
+        if self.workflow_id is not None:
+            return f"{self.repository}#{self.workflow_id}"
+        return f"{self.repository}:{self.name}"
+
+    @property
+    def legacy_workflow_key(self) -> str:
+        """The key stores written before workflow ids were keys used (``owner/name:path-or-name``);
+        predictions logged then are matched to runs through it."""
         return f"{self.repository}:{self.path or self.name}"
 
     def with_usage(self, usage: ResourceUsage | None) -> "RunRecord":

@@ -49,6 +49,11 @@ def workspace_with_workflows(tmp_path: Path) -> Path:
         "on:\n  schedule:\n    - cron: '0 3 * * *'\n  workflow_dispatch:\n"
         "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"
     )
+    # Added today: a nightly job that has never run (the action's own first day, too).
+    (workflows / "brand-new.yml").write_text(
+        "name: Brand new\non:\n  schedule:\n    - cron: '0 3 * * *'\n"
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    timeout-minutes: 10\n    steps:\n      - run: make\n"
+    )
     (workflows / "ci.yml").write_text(
         "name: CI\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    timeout-minutes: 20\n    steps:\n      - run: make test\n"
     )
@@ -134,6 +139,8 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
     (nightly,) = [r for r in recs if r["path"] == ".github/workflows/nightly.yml"]
     assert nightly["workflow"] == HOSTILE and nightly["current_schedule"] == ["0 3 * * *"]
     assert re.fullmatch(r"\d+ \d+ \* \* \*", nightly["recommended_schedule"])  # still daily
+    (new,) = [r for r in recs if r["path"] == ".github/workflows/brand-new.yml"]
+    assert new["change"] is False and new["confidence"] == 0.0 and new["recommended_schedule"] == "0 3 * * *"
     schedules = json.loads(out["schedules"])
     assert out["changes"] == str(len(schedules)) == str(sum(r["change"] for r in recs))
     assert (step.workspace / out["report-path"]).is_file()
@@ -150,6 +157,7 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
     summary = step.summary
     assert summary.startswith(f"## Workflow Orchestrator — {REPO}")
     assert "### Schedules" in summary and "```mermaid" in summary and "<details><summary>" in summary
+    assert "Brand new" in summary and "No runs yet" in summary
     assert "Nightly &lt;img src=x onerror=alert(1)&gt; \\| \\[pwn\\]\\(https&#58;//evil.example)" in summary
     assert "<img" not in summary and "](https" not in summary and "@octo" not in summary
 

@@ -14,6 +14,7 @@ from orchestrator.action.outputs import write_outputs
 from orchestrator.action.run import run, step_outputs, write_report
 from orchestrator.action.settings import load_settings
 from orchestrator.api import APIResponse
+from orchestrator.schedule.decision import decide
 
 HOSTILE = "Deploy <b>\n::error::x"
 
@@ -55,8 +56,12 @@ class StandInAPI:
         return self._sync
 
     def recommend(self, *args: Any, **kwargs: Any) -> APIResponse:
+        """Like the real API, applies the ``min_confidence`` the action passes (schedule.decision)."""
         self.calls.append(("recommend", args, kwargs))
-        return self._recommend
+        data = dict(self._recommend.data or {})
+        if "recommendations" in data:
+            data["recommendations"] = [decide(r, kwargs["min_confidence"]) for r in data["recommendations"]]
+        return APIResponse(self._recommend.success, self._recommend.message, data, error=self._recommend.error)
 
     def get_accuracy_metrics(self, *args: Any, **kwargs: Any) -> APIResponse:
         self.calls.append(("accuracy", args, kwargs))
@@ -83,7 +88,9 @@ def test_recommend_mode_syncs_then_recommends_and_applies_min_confidence(tmp_pat
     assert [r["change"] for r in recs] == [True, False, False] and recs[2]["workflow"] == HOSTILE
     assert (out["runs-synced"], out["complete"], out["accuracy-mae"]) == ("42", "true", "31.5")
     weekly = next(r for r in result.report["recommend"]["recommendations"] if r["workflow"] == "Weekly report")
-    assert weekly["change"] is True  # the report keeps the recommender's own answer
+    assert api.calls[1][2]["min_confidence"] == 0.6  # the API decides, so the CLI and the action agree
+    assert weekly["change"] is False and weekly["considered_schedule"] == "17 2 * * *"
+    assert weekly["recommended_schedule"] == "0 3 * * *" and "below min-confidence" in weekly["reasoning"][0]
     assert not result.failures
     log = stream.getvalue()
     assert "::notice title=Reschedule Nightly,file=.github/workflows/nightly.yml::Move Nightly from 0 3 * * * to 17 2 * * *" in log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -44,10 +45,9 @@ def test_human_output_layout(store, capsys):
     capsys.readouterr()
     assert main(["--data", str(store), "history", "--workflow", "nightly.yml", "--limit", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "Workflow Orchestrator — history"
-    assert lines[1] == "Status: ✅ Success"
-    assert lines[2].startswith("Message: 2 of 5 runs of Nightly")
-    assert lines[3] == "Data:"
+    assert lines[0] == "2 of 5 runs of Nightly (octo/repo), newest first"
+    assert lines[1].split("  ")[0] == "RUN" and "DURATION" in lines[1]
+    assert len(lines) == 4, "a headline, a header and one line per run"
 
 
 def test_history_is_newest_first_and_limited(store, capsys):
@@ -136,8 +136,10 @@ def test_demo_runs_the_main_job_on_the_bundled_sample(capsys):
     captured = capsys.readouterr()
     out = captured.out
     assert "::" not in captured.err, "a terminal gets readable lines, not workflow commands"
-    assert "── Learn and recommend" in captured.err and "notice: Reschedule (DevTools) Regression Tests" in captured.err
-    assert out.startswith("Insights — (DevTools) Regression Tests (facebook/react)\n  runs: 430, success rate: 45%")
+    assert "── Learn and recommend" in captured.err and "1 scheduled workflow, " in captured.err
+    assert "warning: (DevTools) Regression Tests fails often" in captured.err
+    assert re.match(r"Insights — \(DevTools\) Regression Tests \(facebook/react\)\n"
+                    r"  runs          \d+ \(\d+ successes, \d+ failures\)\n  success rate  \d+%\n", out)
     assert "## Workflow Orchestrator — facebook/react" in out and "```mermaid" in out
-    assert "Workflow Orchestrator — demo\nStatus: ✅ Success" in out
-    assert '"report-path": "workflow-orchestrator-report/report.json"' in out
+    assert "\nMain job on the bundled sample finished; " in out
+    assert "\nreport-path  workflow-orchestrator-report/report.json\n" in out

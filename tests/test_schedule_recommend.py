@@ -236,7 +236,7 @@ def test_repository_must_be_named_when_history_holds_several(tmp_path: Path) -> 
     history = History(4)
     history.add("ci", NOW - timedelta(days=1), "push", False)
     history.add("ci", NOW - timedelta(days=1), "push", False, repo="octo/other")
-    with pytest.raises(UsageError, match="--repository"):
+    with pytest.raises(UsageError, match="--repo OWNER"):
         recommend(history.runs, tmp_path, None, NOW)
 
 

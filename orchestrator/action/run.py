@@ -7,17 +7,24 @@ What counts as failure is decided here. A bad input, an unreadable repository or
 we must not overwrite: the action fails (exit 1, ``::error::``). A sync cut short by the request
 budget or the rate limit is not a failure: it reports from what it has and says so, and the next
 run resumes. No history yet is not a failure either: the recommender's cold start still answers.
+
+Everything one run stores (synced runs, the sync state, the predictions it logs) is written as one
+commit when its steps are done (``HistoryStore.deferred``): a job killed between sync and
+recommend cannot leave half a run on the data branch, and a run with nothing new writes nothing.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ..errors import OrchestratorError
 from ..report.summary import SummaryContext, build_summary, crons_of, liveness_warnings
+from ..store import HistoryStore
 from .commands import Log
 from .outputs import MAX_OUTPUT_BYTES, fit_summary
 from .settings import Settings
@@ -74,19 +81,31 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
     """Run the action's mode and gather everything to write; annotations go to ``log`` as found."""
     api = api or open_api(settings)
     found = _Findings()
-    sync_data = _sync(settings, api, log, found, now or datetime.now(timezone.utc)) if settings.mode != "report" else None
+    sync_data: dict[str, Any] | None = None
     recommend_data: dict[str, Any] = {}
     accuracy_data: dict[str, Any] | None = None
-    if settings.mode != "sync" and not found.failures:
-        with log.group("Learn and recommend"):
-            response = api.recommend(settings.workflows_dir, repo=settings.repository, workflows=list(settings.workflows) or None)
-            log.info(response.message)
-            recommend_data = found.data(response, "recommend") or {}
-            accuracy = api.get_accuracy_metrics()
-            log.info(accuracy.message)
-            accuracy_data = accuracy.data if accuracy.success else None
+    steps_done = False
+    try:
+        with _one_commit(api, settings):
+            if settings.mode != "report":
+                sync_data = _sync(settings, api, log, found, now or datetime.now(timezone.utc))
+            if settings.mode != "sync" and not found.failures:
+                with log.group("Learn and recommend"):
+                    response = api.recommend(settings.workflows_dir, repo=settings.repository,
+                                             workflows=list(settings.workflows) or None,
+                                             min_confidence=settings.min_confidence)
+                    log.info(response.message)
+                    recommend_data = found.data(response, "recommend") or {}
+                    accuracy = api.get_accuracy_metrics()
+                    log.info(accuracy.message)
+                    accuracy_data = accuracy.data if accuracy.success else None
+            steps_done = True
+    except OrchestratorError as exc:
+        if not steps_done:
+            raise  # raised by a step itself (API methods answer rather than raise): not a failed write
+        found.failures.append(f"saving to {settings.data_branch}: {exc}")
 
-    recommendations = [decide(rec, settings.min_confidence) for rec in recommend_data.get("recommendations") or []]
+    recommendations = list(recommend_data.get("recommendations") or [])
     disabled = disabled_workflows(sync_data)
     annotate(log, recommendations, settings.min_confidence)
     annotate_workflows(log, disabled, recommend_data.get("errors") or [], found)
@@ -118,6 +137,17 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
     )
 
 
+def _one_commit(api: Any, settings: Settings) -> AbstractContextManager[None]:
+    """Defer the API's store writes to one commit at the end of the block (see the module docstring).
+
+    An API without a :class:`HistoryStore` (a stand-in) writes nothing itself to gather.
+    """
+    store = getattr(api, "store", None)
+    if not isinstance(store, HistoryStore):
+        return nullcontext()
+    return store.deferred(message=f"Action run ({settings.mode}) on {settings.repository}")
+
+
 def _sync(settings: Settings, api: Any, log: Log, found: _Findings, now: datetime) -> dict[str, Any] | None:
     """Bring the data branch up to date; a budget or rate-limit stop is a warning, not a failure."""
     with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
@@ -147,21 +177,6 @@ def disabled_workflows(sync: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Workflows GitHub reports as disabled (by hand, or ``disabled_inactivity`` after 60 quiet days)."""
     return [dict(w) for w in (sync or {}).get("workflows") or []
             if isinstance(w, Mapping) and str(w.get("state", "")).startswith("disabled")]
-
-
-def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
-    """Apply ``min-confidence``: a change the recommender proposes below it becomes a keep, with a reason."""
-    out = dict(rec)
-    confidence = rec.get("confidence")
-    proposed = bool(rec.get("change"))
-    confident = isinstance(confidence, (int, float)) and confidence >= min_confidence
-    out["change"] = proposed and confident
-    if proposed and not confident:
-        shown = f"{confidence:.2f}" if isinstance(confidence, (int, float)) else "unknown"
-        out["reasoning"] = list(rec.get("reasoning") or []) + [
-            f"Confidence {shown} is below min-confidence {min_confidence:.2f}: keeping the current schedule."
-        ]
-    return out
 
 
 def annotate(log: Log, recommendations: Sequence[Mapping[str, Any]], min_confidence: float) -> None:

@@ -21,6 +21,7 @@ __all__ = [
     "backtest",
     "accuracy_report",
     "make_prediction_log_entries",
+    "new_prediction_entries",
     "resource_impact",
 ]
 
@@ -31,6 +32,7 @@ _LAZY = {
     "backtest": "backtesting",
     "accuracy_report": "accuracy",
     "make_prediction_log_entries": "accuracy",
+    "new_prediction_entries": "accuracy",
     "resource_impact": "impact",
 }
 

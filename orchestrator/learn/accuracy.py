@@ -5,6 +5,8 @@ the time it was made (:func:`make_prediction_log_entries`). A run is matched to 
 prediction for its workflow made at or before the run's creation: the prediction "in force"
 when the run was created. Baseline values are logged beside the model's, so the report can show
 whether the model beat "median of the last 50" *on the predictions that were actually made*.
+A prediction that only repeats the one in force is not logged again
+(:func:`new_prediction_entries`): it would change no figure.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from .predictor import Predictor
 from .frame import runs_frame
 from .metrics import brier, duration_metrics
 
-__all__ = ["make_prediction_log_entries", "accuracy_report"]
+__all__ = ["make_prediction_log_entries", "new_prediction_entries", "accuracy_report"]
 
 #: Logged baseline fields: duration baselines → their p50 (and p90) keys; success baselines.
 _DURATION_KEYS = {"last50_median": ("last50_median", "last50_p90"), "last_value": ("last_value", None),
                   "per_hour_mean": ("per_hour_mean", None)}
 _SUCCESS_KEYS = ("historical_rate", "repeat_last")
-#: Share of the actual duration within which a p50 counts as accurate (the seed's accuracy score).
+#: Relative distance within which a p50 counts as accurate (``within_20pct``, ``accuracy_score``).
 WITHIN = 0.2
 
 
@@ -58,6 +60,52 @@ def make_prediction_log_entries(predictor: Predictor, contexts: Sequence[RunCont
                                                            "per_hour_mean", *_SUCCESS_KEYS)},
         })
     return entries
+
+
+def new_prediction_entries(log: Sequence[dict[str, Any]], entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` less those that only repeat the prediction already in force for their workflow.
+
+    :func:`accuracy_report` scores a run against its workflow's latest prediction made at or
+    before the run was created. An entry whose values (and source, event and branch) equal that
+    prediction's, as in force when the entry is made, therefore changes no figure; appending it
+    anyway would grow the log and give every idle action run a commit to make. A workflow's
+    entries in ``entries`` share their ``made_at``, and which of several predictions made at one
+    moment is in force is an arbitrary tie, so they are kept or dropped together: dropped only
+    when they and every logged prediction of that latest moment say the same. Entries accuracy
+    cannot place (no workflow or time) are always kept. Exact for a log appended in the order
+    predictions are made, as one clock gives: a prediction logged later with an earlier
+    ``made_at`` could take the place of the one a skipped repeat relied on.
+    """
+    def moment(entry: dict[str, Any]) -> float | None:
+        made = parse_time(entry.get("made_at"), "made_at", assume_utc=True)
+        return made.timestamp() if made is not None and entry.get("workflow_key") else None
+
+    batch: dict[str, tuple[float | None, set[tuple[Any, ...] | None]]] = {}
+    for entry in entries:
+        at = moment(entry)
+        first, said = batch.setdefault(str(entry.get("workflow_key")), (at, set()))
+        said.add(_said(entry) if at is not None and at == first else None)  # None: cannot be judged, so kept
+    in_force: dict[str, tuple[float, set[tuple[Any, ...] | None]]] = {}
+    for logged in log:
+        key, at = str(logged.get("workflow_key")), moment(logged)
+        made_now = batch[key][0] if key in batch else None
+        if at is None or made_now is None or at > made_now:
+            continue
+        latest, said = in_force.get(key, (float("-inf"), set()))
+        if at > latest:
+            in_force[key] = (at, {_said(logged)})
+        elif at == latest:
+            said.add(_said(logged))
+    repeats = {key for key, (_, said) in batch.items()
+               if key in in_force and None not in said and len(said | in_force[key][1]) == 1}
+    return [dict(entry) for entry in entries if str(entry.get("workflow_key")) not in repeats]
+
+
+def _said(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """What a log entry tells accuracy and who asked: everything but the times it names."""
+    baselines = entry.get("baselines") or {}
+    return (entry.get("source"), entry.get("event"), entry.get("branch"), entry.get("duration_p50_seconds"),
+            entry.get("duration_p90_seconds"), entry.get("success_probability"), tuple(sorted(baselines.items())))
 
 
 def _log_frame(entries: list[dict[str, Any]]) -> pd.DataFrame:
@@ -107,21 +155,46 @@ def accuracy_report(predictions_log: list[dict[str, Any]], runs: Sequence[RunRec
     if workflow_key is not None:
         frame = frame[frame["workflow"] == workflow_key]
         log = log[log["workflow"] == workflow_key] if not log.empty else log
-    empty = {"matched_runs": 0, "overall": None, "workflows": {}, "weeks": {}}
+    empty = {"matched_runs": 0, **_seed_figures(None), "overall": None, "workflows": {}, "weeks": {}}
     if log.empty or frame.empty:
         return empty
     matched = pd.merge_asof(
         frame[["workflow", "created", "duration", "success"]].sort_values("created"),
-        log.sort_values("made"), left_on="created", right_on="made", by="workflow", direction="backward",
+        # Stable: of predictions made at one moment the last logged is in force, whatever else the log holds.
+        log.sort_values("made", kind="stable"), left_on="created", right_on="made", by="workflow", direction="backward",
     )
     matched = matched[matched["made"].notna()]
     if matched.empty:
         return empty
     weeks = pd.to_datetime(matched["created"], unit="s", utc=True).dt.isocalendar()
     matched["week"] = weeks["year"].astype(str) + "-W" + weeks["week"].astype(str).str.zfill(2)
+    overall = _scores(matched)
     return {
         "matched_runs": int(len(matched)),
-        "overall": _scores(matched),
+        **_seed_figures(matched),
+        "overall": overall,
         "workflows": {str(w): _scores(p) for w, p in matched.groupby("workflow")},
         "weeks": {str(w): _scores(p) for w, p in matched.groupby("week")},
+    }
+
+
+def _seed_figures(matched: pd.DataFrame | None) -> dict[str, float | int | None]:
+    """The design document's three headline figures, for the model's p50 (``None`` until a run
+    with a known duration has followed a logged prediction).
+
+    ``accuracy_score`` is the share of checked predictions whose actual duration fell within
+    ±20% of the predicted p50: ``|actual - p50| <= 0.2 * p50``.
+    """
+    timed = None if matched is None else matched[matched["duration"].notna() & matched["model_p50"].notna()]
+    if timed is None or timed.empty:
+        return {"checked_predictions": 0, "mean_absolute_error": None,
+                "mean_absolute_percentage_error": None, "accuracy_score": None}
+    actual, p50 = timed["duration"].to_numpy(), timed["model_p50"].to_numpy()
+    positive = actual > 0
+    return {
+        "checked_predictions": int(len(timed)),
+        "mean_absolute_error": round(float(np.mean(np.abs(actual - p50))), 1),
+        "mean_absolute_percentage_error": (round(float(np.mean(np.abs(actual - p50)[positive] / actual[positive])), 4)
+                                           if positive.any() else None),
+        "accuracy_score": round(float(np.mean(np.abs(actual - p50) <= WITHIN * p50)), 4),
     }

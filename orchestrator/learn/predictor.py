@@ -156,6 +156,11 @@ class Predictor:
         return [Prediction(_number(a), _number(b), _number(c))
                 for a, b, c in zip(table["p50"], table["p90"], table["p_success"])]
 
+    def knows(self, workflow_key: str) -> bool:
+        """Whether the workflow has completed runs to predict from."""
+        self._check()
+        return workflow_key in self.n_runs_
+
     def describe(self, workflow_key: str, at: datetime | None = None) -> dict[str, Any]:
         """Everything ``predict`` shows for one workflow, with the reasons and measured errors."""
         self._check()
@@ -208,7 +213,7 @@ class Predictor:
                 f"for the median of the last 50 runs.")
         if _number(row["p_success"]) is not None:
             streak = int(row["streak"])
-            kind = ("success" if streak > 0 else "failure") + ("" if abs(streak) == 1 else "s")
+            kind = ("success" if streak > 0 else "failure") + ("" if abs(streak) == 1 else "es" if streak > 0 else "s")
             reasons.append(f"Success probability {row['p_success']:.0%}: recent outcomes weigh most "
                            f"(current streak: {abs(streak)} {kind}; all-time rate {row['historical_rate']:.0%}).")
         reasons.append(impact)

@@ -70,6 +70,8 @@ def insights(runs: Sequence[RunRecord]) -> dict[str, Any]:
     return {
         "total_executions": overall["executions"],
         "success_rate": overall["success_rate"],
+        # The design document's name for the mean duration (seconds) of runs that were a verdict.
+        "average_duration": overall["duration_seconds"]["mean"],
         "outcomes": dict(sorted(outcomes.items())),
         "duration_seconds": overall["duration_seconds"],
         "queue_seconds": overall["queue_seconds"],

@@ -1,12 +1,14 @@
 """Schedule stage: read workflow crons, score frequency-preserving alternatives, report conflicts,
-liveness and timeouts. :func:`recommend` is the one entry point the shells call."""
+liveness and timeouts. :func:`recommend` is the one entry point the shells call.
 
-from .conflicts import find_conflicts
-from .cron import Cron, frequency_signature
-from .recommend import recommend, schedule_timezones
-from .scoring import FailureModel, Weights
-from .timeouts import recommend_timeout
-from .workflows import WorkflowFile, WorkflowFileError, parse_workflow, read_workflows
+The scoring modules need numpy; they are loaded on first use (PEP 562 ``__getattr__``), so a
+command that only needs :mod:`.decision` (the CLI's defaults, ``health``) starts fast.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __all__ = [
     "recommend",
@@ -22,3 +24,27 @@ __all__ = [
     "find_conflicts",
     "recommend_timeout",
 ]
+
+_LAZY = {
+    "recommend": "recommend",
+    "schedule_timezones": "recommend",
+    "Weights": "scoring",
+    "FailureModel": "scoring",
+    "Cron": "cron",
+    "frequency_signature": "cron",
+    "WorkflowFile": "workflows",
+    "WorkflowFileError": "workflows",
+    "read_workflows": "workflows",
+    "parse_workflow": "workflows",
+    "find_conflicts": "conflicts",
+    "recommend_timeout": "timeouts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

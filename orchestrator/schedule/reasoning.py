@@ -35,7 +35,13 @@ def explain(
     hour_now, hour_new = (_most_common((m // 60) % 24) for m in mows)
     minute_now, minute_new = (_most_common(m % 60) for m in mows)
     lines = [_decision(plan, result, weights)]
-    if result["cold_start"]:
+    if not plan.runs:
+        lines.append(
+            f"No runs yet: minute :{minute_new:02d} comes from a stable hash of the path (like Jenkins H) and the hour "
+            "from the repository's quietest period when push activity is known; duration and success are unknown "
+            "until it has run; low confidence"
+        )
+    elif result["cold_start"]:
         lines.append(
             f"Little history ({failure.n_runs_} runs with an outcome, fewer than {weights.cold_start_runs}): "
             f"minute :{minute_new:02d} comes from a stable hash of the path (like Jenkins H) and the hour from the "
@@ -65,10 +71,11 @@ def explain(
             + (f" vs {new_active:.2f} at the recommended slot" if result["change"] else "")
             + " (push and pull_request runs plus other schedules)"
         )
-    lines.append(
-        f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min "
-        f"(p90 {result['duration_p90_seconds'] / 60:.1f} min) at hour {hour_new} UTC, from {plan.duration_source}"
-    )
+    if result["expected_duration_seconds"] is not None and result["duration_p90_seconds"] is not None:
+        lines.append(
+            f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min "
+            f"(p90 {result['duration_p90_seconds'] / 60:.1f} min) at hour {hour_new} UTC, from {plan.duration_source}"
+        )
     lines.append(_confidence(result, weights))
     lines.extend(f"Warning: {w}" for w in result["liveness"]["warnings"])
     lines.extend(f"Warning: {w}" for w in result["timeout_minutes"]["warnings"])

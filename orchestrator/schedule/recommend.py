@@ -45,19 +45,23 @@ def recommend(
     predictor: Any = None,
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
+    extra_files: Sequence[WorkflowFile] = (),
 ) -> dict[str, Any]:
     """Recommend a schedule for every scheduled workflow in ``workflows_dir``; JSON-able result.
 
     ``runs`` may hold several repositories: the delay model pools all of them, everything else
     uses ``repository`` (inferred when the runs hold exactly one). ``predictor`` is the learning
     stage's fitted predictor (``predict_runs``/``describe``); without it durations come from the
-    workflow's own history. Problems with single files are listed in ``errors``, not raised.
+    workflow's own history. ``extra_files`` are planned as if they were in the directory (a
+    schedule inferred from the history when the file is not at hand). Problems with single
+    files are listed in ``errors``, not raised.
     """
     weights = weights or Weights()
     if now is not None and now.tzinfo is None:
         raise ValidationError("now", now.isoformat(), "a time with a zone, e.g. 2025-01-31T09:30:00Z")
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     files, file_errors = read_workflows(Path(workflows_dir))
+    files = [*files, *extra_files]
     repo = _repository(runs, repository)
     completed = [r for r in _unique(runs) if r.completed and r.created_at <= now]
     repo_runs = [r for r in completed if r.repository == repo]
@@ -68,7 +72,7 @@ def recommend(
     scheduled_files = [f for f in files if f.schedules]
     histories = {f.path: _history_of(f, repo_runs) for f in scheduled_files}
     keys = {f.path: _workflow_key(histories[f.path], repo, f.path) for f in scheduled_files}
-    levels, model_note = _model_levels(predictor, list(keys.values()), now)
+    levels, model_note = _model_levels(predictor, [keys[path] for path, runs in histories.items() if runs], now)
     plans = [
         plan_workflow(f, keys[f.path], histories[f.path], shape, levels.get(keys[f.path]), model_note, now)
         for f in scheduled_files
@@ -88,7 +92,8 @@ def recommend(
             entry.tables = cost_table(
                 weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
             )
-            choose(entry, plan, weights, cold, busy_runs > 0, _resampled_tables(samples, plan, entry, busy, weights))
+            choose(entry, plan, weights, cold or not plan.runs, busy_runs > 0,
+                   _resampled_tables(samples, plan, entry, busy, weights))
             moved = entry_occupancy(entry, plan, delay_grid, drop_grid)
             total += moved - placed[own]
             placed[own] = moved
@@ -106,7 +111,7 @@ def recommend(
             busy,
             weights,
             predictor,
-            cold,
+            cold or not p.runs,
             confidence[p.file.path],
             conflicts_now,
             conflicts_after,
@@ -172,7 +177,7 @@ def _repository(runs: Sequence[RunRecord], repository: str | None) -> str | None
         return repository
     names = {r.repository for r in runs}
     if len(names) > 1:
-        raise UsageError(f"the history holds {len(names)} repositories; pass --repository OWNER/NAME to say which one")
+        raise UsageError(f"the history holds {len(names)} repositories; pass --repo OWNER/NAME to say which one")
     return next(iter(names), None)
 
 
@@ -188,9 +193,16 @@ def _unique(runs: Sequence[RunRecord]) -> list[RunRecord]:
 
 
 def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord]:
-    """Runs of this workflow: by path, or by name when the history has no paths (GHAminer)."""
+    """Runs of this workflow: by path, or by name when the history has no paths (GHAminer).
+
+    A workflow known by id has runs under several names (renames, Dependabot's titles): every
+    run of an id that ran under the file's name belongs to it.
+    """
     by_path = [r for r in runs if r.path == file.path]
-    return by_path or [r for r in runs if r.path is None and r.name == file.name]
+    if by_path:
+        return by_path
+    keys = {r.workflow_key for r in runs if r.path is None and r.name == file.name}
+    return [r for r in runs if r.path is None and r.workflow_key in keys]
 
 
 def _workflow_key(history: Sequence[RunRecord], repo: str | None, path: str) -> str:
@@ -216,10 +228,10 @@ def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[d
     levels = {}
     for i, key in enumerate(keys):
         chunk = predictions[i * 24 : (i + 1) * 24]
-        levels[key] = (
-            float(np.median([p.duration_p50_seconds for p in chunk])),
-            float(np.median([p.duration_p90_seconds for p in chunk])),
-        )
+        p50 = [p.duration_p50_seconds for p in chunk if p.duration_p50_seconds is not None]
+        p90 = [p.duration_p90_seconds for p in chunk if p.duration_p90_seconds is not None]
+        if p50 and p90:  # a workflow whose runs all lack a duration has no level to give
+            levels[key] = (float(np.median(p50)), float(np.median(p90)))
     return levels, ""
 
 

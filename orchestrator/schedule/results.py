@@ -44,6 +44,7 @@ def result_for(
     successes = [r.duration_seconds for r in plan.runs if r.outcome == SUCCESS]
     mine_now = [c for c in conflicts_now if plan.file.path in c["paths"]]
     mine_after = [c for c in conflicts_after if plan.file.path in c["paths"]]
+    timed = bool(plan.runs) and plan.duration_source != "no runs"
     result = {
         "workflow": plan.file.name,
         "path": plan.file.path,
@@ -59,10 +60,12 @@ def result_for(
         "recommended_human": recommended[0].describe(),
         "confidence": confidence["value"],
         "confidence_detail": confidence,
-        "expected_duration_seconds": round(float(plan.p50[hours].mean()), 1),
-        "duration_p90_seconds": round(float(plan.p90[hours].mean()), 1),
+        # Before a workflow's first run its duration arrays are zeros and its success rate is
+        # the repository's prior: neither is this workflow's, so both are unknown (None).
+        "expected_duration_seconds": _rounded(plan.p50[hours].mean(), 1) if timed else None,
+        "duration_p90_seconds": _rounded(plan.p90[hours].mean(), 1) if timed else None,
         "duration_source": plan.duration_source,
-        "predicted_success_rate": round(float(1 - fail.mean()), 4),
+        "predicted_success_rate": _rounded(1 - fail.mean(), 4) if plan.runs else None,
         "resource_impact": describe.get("resource_impact"),
         "runs": len(plan.runs),
         "score": _score(plan),
@@ -76,6 +79,10 @@ def result_for(
         plan, result, failure, delay, busy, weights, [_other_side(c, plan.file.path) for c in mine_now]
     )
     return result
+
+
+def _rounded(value: Any, digits: int) -> float:
+    return round(float(value), digits)
 
 
 def _describe(predictor: Any, key: str) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 Accepted, detected from content: a REST list-runs page (``{"total_count", "workflow_runs"}``), a
 JSON array of REST run objects, JSON Lines of either, ``gh run list --json ...`` output, GHAminer
 CSV (``builds_features.csv``) and GHAminer's per-repository JSON. Bad rows are skipped and counted
-by reason; a file that is not any of these formats is an error naming the file, raised before
-anything is written, so the store never holds half an import.
+by reason, and each file with skipped rows gets a warning saying how many of its rows and why. A
+file that is not any of these formats, or whose every row was skipped for one reason an option
+cures (:data:`FIXABLE`), is an error naming the file, raised before anything is written, so the
+store never holds half an import.
 """
 
 from __future__ import annotations
@@ -16,13 +18,20 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from ..errors import OrchestratorError, SourceError
-from ..model import RunRecord
+from ..errors import ImportRejected, OrchestratorError, SourceError, ValidationError
+from ..model import OVER_MAX_DURATION, RunRecord
 
 MAX_FILE_BYTES = 1 << 30
 _GH_URL_REPO = re.compile(r"https?://[^/]+/([^/]+/[^/]+)/actions/runs/")
+
+#: Skip reasons of rows that lack a repository, each ending in the option that supplies one.
+NO_REPOSITORY = "no repository: pass --repo OWNER/NAME"
+NO_GH_REPOSITORY = "no repository: add url to the --json fields or pass --repo OWNER/NAME"
+#: Reasons an option of ``import`` cures: a file skipped wholly for one of them is refused
+#: (:class:`ImportRejected`), because "imported 0, skipped 70" with exit code 0 hides the fix.
+FIXABLE = frozenset({NO_REPOSITORY, NO_GH_REPOSITORY})
 
 
 @dataclass
@@ -32,9 +41,33 @@ class ParsedRuns:
     runs: list[RunRecord] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     formats: dict[str, str] = field(default_factory=dict)
+    #: One line per file that had rows skipped: how many of its rows, and why.
+    warnings: list[str] = field(default_factory=list)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] += 1
+
+    @property
+    def rows(self) -> int:
+        """Rows read, kept or skipped."""
+        return len(self.runs) + sum(self.skipped.values())
+
+    def skip_summary(self) -> str:
+        """``skipped 3 of 70 rows: 3 bad created_at`` (the reasons, most common first)."""
+        total = sum(self.skipped.values())
+        reasons = "; ".join(f"{count} {reason}" for reason, count in self.skipped.most_common())
+        return f"skipped {total} of {self.rows} rows" + (f": {reasons}" if reasons else "")
+
+    def absorb(self, path: Path, one: "ParsedRuns") -> None:
+        """Add what one file gave, refusing the file when a flag would have saved every row."""
+        reasons = list(one.skipped)
+        if not one.runs and len(reasons) == 1 and reasons[0] in FIXABLE:
+            raise ImportRejected(f"{path}: all {one.rows} rows were skipped for one reason, {reasons[0]}. "
+                                 "Nothing was imported.")
+        if one.skipped:
+            self.warnings.append(f"{path}: {one.skip_summary()}")
+        self.runs.extend(one.runs)
+        self.skipped.update(one.skipped)
 
 
 def read_files(paths: Iterable[str | Path], repository: str | None = None) -> ParsedRuns:
@@ -53,7 +86,9 @@ def read_files(paths: Iterable[str | Path], repository: str | None = None) -> Pa
             raise SourceError(f"{path}: is a directory; pass the files inside it") from None
         except PermissionError:
             raise SourceError(f"{path}: permission denied") from None
-        parsed.formats[str(path)] = _read_one(path, data, repository, parsed)
+        one = ParsedRuns()
+        parsed.formats[str(path)] = _read_one(path, data, repository, one)
+        parsed.absorb(path, one)
     return parsed
 
 
@@ -117,17 +152,30 @@ def _read_json_lines(path: Path, text: str, repository: str | None, parsed: Pars
 
 
 def _add_api_runs(items: Iterable[Any], repository: str | None, parsed: ParsedRuns) -> None:
+    """REST run objects; ``--repo`` (``repository``) stands in for a missing ``repository`` field."""
     for item in items:
-        _add(parsed, lambda: RunRecord.from_api(item, repository=repository))
+        _add(parsed, lambda: RunRecord.from_api(item, repository=repository),
+             missing_repository=None if repository else NO_REPOSITORY)
 
 
-def _add(parsed: ParsedRuns, build: Any) -> None:
-    """Build one record; a bad row is counted under its reason instead of stopping the import."""
+def _add(parsed: ParsedRuns, build: Callable[[], RunRecord], missing_repository: str | None = None) -> None:
+    """Build one record; a bad row is counted under its reason instead of stopping the import.
+
+    ``missing_repository`` is the reason to count when the row has no repository and an option
+    could supply one. A run longer than GitHub lets a run last is counted, never stored.
+    """
     try:
-        parsed.runs.append(build())
+        run = build()
     except OrchestratorError as exc:
-        reason = str(exc).split(":", 1)[0]
-        parsed.skip(f"bad {reason}")
+        if missing_repository and isinstance(exc, ValidationError) and exc.field == "repository" and not exc.value:
+            parsed.skip(missing_repository)
+        else:
+            parsed.skip(f"bad {str(exc).split(':', 1)[0]}")
+        return
+    if run.over_max_duration:
+        parsed.skip(OVER_MAX_DURATION)
+    else:
+        parsed.runs.append(run)
 
 
 def _add_gh_cli_runs(items: Iterable[Any], repository: str | None, parsed: ParsedRuns) -> None:
@@ -141,7 +189,7 @@ def _add_gh_cli_runs(items: Iterable[Any], repository: str | None, parsed: Parse
         if match:
             repo = match.group(1)
         if not repo:
-            parsed.skip("no repository: add url to --json fields or pass --repo")
+            parsed.skip(NO_GH_REPOSITORY)
             continue
         api_shape = {
             "id": item.get("databaseId"),

@@ -22,12 +22,13 @@ failing, listing stops cleanly: what was fetched is saved together with the wind
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from ..errors import SourceError, StoreError, UsageError, ValidationError
-from ..model import RunRecord, format_time, parse_time
+from ..model import OVER_MAX_DURATION, RunRecord, format_time, parse_time
 from ..store.history import HistoryStore, MergeResult
 from .github import PER_PAGE, GitHubClient, SyncInterrupted
 from .windows import ONE_SECOND, Window, earliest, latest, normalise, subtract
@@ -75,18 +76,28 @@ class _Collected:
     runs: dict[tuple[int, int], RunRecord] = field(default_factory=dict)
     opened: dict[str, str] = field(default_factory=dict)
     closed: set[str] = field(default_factory=set)
-    skipped: int = 0
+    #: Runs read but not stored, by reason (a bad field, or a duration GitHub never allows).
+    skipped: Counter[str] = field(default_factory=Counter)
     jobs: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, raw: Any, repo: str) -> RunRecord | None:
+        """Normalise one listed run; returns it (stored or not) for the listing's cursor, or
+        ``None`` when it could not be read.
+
+        A run longer than 35 days is not stored (its ``updated_at`` moved after the run ended),
+        but still closes an open run of that id, so later syncs do not fetch it again and again.
+        """
         try:
             run = RunRecord.from_api(raw, repo)
-        except ValidationError:
-            self.skipped += 1
+        except ValidationError as exc:
+            self.skipped[f"bad {exc.field}"] += 1
             return None
-        known = self.runs.get(run.key)
-        if known is None or run.updated_at >= known.updated_at:
-            self.runs[run.key] = run
+        if run.over_max_duration:
+            self.skipped[OVER_MAX_DURATION] += 1
+        else:
+            known = self.runs.get(run.key)
+            if known is None or run.updated_at >= known.updated_at:
+                self.runs[run.key] = run
         rid = str(run.id)
         if run.completed:
             self.closed.add(rid)
@@ -127,6 +138,8 @@ class _Sync:
                 self._refresh_open(prev, progress)
                 if jobs:
                     self._fetch_jobs()
+                if not progress.pending and not self._nothing_to_save(base, prev, progress, workflows, etags):
+                    self._prime_next_window(progress, etags)
         except SyncInterrupted as exc:
             self.stopped = exc
         finally:
@@ -140,7 +153,8 @@ class _Sync:
             "runs_added": result.added,
             "runs_updated": result.updated,
             "runs_seen": len(self.seen.runs),
-            "runs_skipped": self.seen.skipped,
+            "runs_skipped": sum(self.seen.skipped.values()),
+            "skipped_reasons": dict(self.seen.skipped.most_common()),
             "complete": listed and not progress.pending,
             "stopped": getattr(self.stopped, "reason", "error") if self.stopped else None,
             "message": str(self.stopped) if self.stopped else None,
@@ -160,15 +174,24 @@ class _Sync:
             raise self.stopped
         return out
 
-    def _save(self, base: Mapping[str, Any], prev: "_Progress", progress: "_Progress", workflows: list[dict[str, Any]], etags: dict[str, Any]) -> MergeResult:
-        """One commit holding the runs and the new cursor.
+    def _nothing_to_save(self, base: Mapping[str, Any], prev: "_Progress", progress: "_Progress",
+                         workflows: list[dict[str, Any]], etags: dict[str, Any]) -> bool:
+        """Nothing was seen and nothing but the cursor would move.
 
-        Skipped when nothing was seen and nothing but the cursor would move: the cursor then stays,
-        so the next sync asks for the same first page again and can be answered 304.
+        The cursor then stays, so the next sync asks for the same first page again and can be
+        answered 304; not writing it (nor ``last_sync``) is what lets an idle run commit nothing.
         """
         unchanged_but_cursor = _Progress(prev.synced_through, progress.floor, progress.pending, progress.open).to_json() == prev.to_json()
-        if (not self.seen.runs and prev.synced_through is not None and unchanged_but_cursor
-                and workflows == base.get("workflows") and etags.get("workflows") == base.get("etags", {}).get("workflows")):
+        return (not self.seen.runs and prev.synced_through is not None and unchanged_but_cursor
+                and workflows == base.get("workflows") and etags.get("workflows") == base.get("etags", {}).get("workflows"))
+
+    def _save(self, base: Mapping[str, Any], prev: "_Progress", progress: "_Progress", workflows: list[dict[str, Any]], etags: dict[str, Any]) -> MergeResult:
+        """One commit holding the runs and the new cursor, unless there is nothing to save.
+
+        ``last_sync`` (per repository, and the latest of them at the top of the state, which
+        ``health`` shows) is GitHub's clock at the last sync that saved anything.
+        """
+        if self._nothing_to_save(base, prev, progress, workflows, etags):
             return MergeResult()
         mine = progress.to_json()
         mine.update(workflows=workflows, etags=etags, last_sync=format_time(self.client.server_time or datetime.now(timezone.utc)))
@@ -180,6 +203,7 @@ class _Sync:
                 repos[self.repo] = mine
             else:
                 repos[self.repo] = {**mine, **_Progress.load(current, self.repo).union(progress, self.seen.closed).to_json()}
+            state["last_sync"] = max(str(t) for t in (state.get("last_sync"), mine["last_sync"]) if t)
             return state
 
         return self.store.commit(runs=list(self.seen.runs.values()), state_update=update,
@@ -324,6 +348,34 @@ class _Sync:
             self.warnings.append(f"more than 1,000 runs were created at {format_time(cut)}; GitHub lists only 1,000 of them")
             cut -= ONE_SECOND
         return Window(window.lo, cut)
+
+    def _prime_next_window(self, progress: "_Progress", etags: dict[str, Any]) -> None:
+        """``GET /repos/{owner}/{repo}/actions/runs`` page one of the window the next sync lists, for its ETag.
+
+        The next sync lists from the cursor saved now minus the overlap. When that is another
+        ``created`` filter than the one just listed (after a backfill; on a new day), the ETag
+        recorded cannot answer it, so the next sync, however idle, would list that window and
+        save its ETag: a commit with nothing new in it. One request now, in a sync that writes
+        anyway, lets the next one be answered 304 and write nothing. It is only an optimisation:
+        any failure, and a page one all newer than the cursor (so not joining what was listed),
+        leave the next sync to list the window itself.
+        """
+        if progress.synced_through is None:
+            return
+        created = Window(_day_start(progress.synced_through - self.overlap), None).created_filter()
+        if (etags.get("runs") or {}).get("filter") == created:
+            return
+        try:
+            response = self.client.get(f"/repos/{self.repo}/actions/runs", {"per_page": PER_PAGE, "created": created})
+        except SourceError:
+            return
+        data = response.data or {}
+        runs = [run for raw in data.get("workflow_runs", []) if (run := self.seen.add(raw, self.repo)) is not None]
+        progress.open = {k: v for k, v in {**progress.open, **self.seen.opened}.items() if k not in self.seen.closed}
+        total = int(data.get("total_count", 0) or 0)
+        oldest = min((run.created_at for run in runs), default=None)
+        if total <= PER_PAGE or (oldest is not None and oldest <= progress.synced_through):
+            etags["runs"] = {"filter": created, "etag": response.etag, "oldest": format_time(oldest), "pages": -(-total // PER_PAGE)}
 
     @staticmethod
     def _open_beyond_first_page(window: Window, prev: "_Progress", first_page_oldest: datetime | None) -> bool:

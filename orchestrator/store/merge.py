@@ -7,6 +7,15 @@ and idempotent whatever order writers arrive in (tests/test_store_merge.py prove
 hypothesis). Metadata a newer version lacks (a recorded run's resource usage, the workflow id an
 import did not know) is filled from the other versions by a per-field rule that is again
 order-independent.
+
+One invariant stands above the order: no stored run lasts longer than GitHub lets a run last
+(:data:`~orchestrator.model.MAX_DURATION_SECONDS`). A merged result over it — a version whose
+``updated_at`` was touched months later, or a ``run_started_at`` filled in from a version with a
+wrong start — is refused: the stored version stays, and a new run is not added. Sources skip such
+runs themselves with a counted reason; the merge is the guarantee for every writer. The algebra
+above holds for every history whose merged runs are within the limit (every real one); where a
+version is refused, the result may depend on the order versions arrive in, but it never breaks
+the limit and never loses a stored run.
 """
 
 from __future__ import annotations
@@ -52,17 +61,21 @@ def merge_versions(versions: Iterable[RunRecord]) -> RunRecord:
 def merge_runs(
     existing: Mapping[tuple[int, int], RunRecord], incoming: Iterable[RunRecord]
 ) -> tuple[dict[tuple[int, int], RunRecord], dict[str, int]]:
-    """Merge ``incoming`` into ``existing``; returns the new mapping and added/updated/unchanged counts."""
+    """Merge ``incoming`` into ``existing``; returns the new mapping and added/updated/unchanged counts.
+
+    A result over the duration limit is refused and counted as unchanged: the store did not change.
+    """
     merged = dict(existing)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     for run in incoming:
         current = merged.get(run.key)
-        if current is None:
+        result = run if current is None else merge_versions((current, run))
+        if result.over_max_duration:
+            counts["unchanged"] += 1
+        elif current is None:
             merged[run.key] = run
             counts["added"] += 1
-            continue
-        result = merge_versions((current, run))
-        if _same(result, current):
+        elif _same(result, current):
             counts["unchanged"] += 1
         else:
             merged[run.key] = result

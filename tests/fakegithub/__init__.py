@@ -39,7 +39,7 @@ The whole API of :class:`FakeGitHub`:
   reset_after_rate, slow_rate, slow_seconds, statuses, methods, seed, after)``, ``clear_faults()``;
 * inspection: ``requests`` (every :class:`Exchange`), ``request_count(method, path_contains)``,
   ``clear_requests()``, ``runs()``, ``ref_sha(branch)``, ``branch_files(branch)``,
-  ``branch_history(branch)``, ``branch_bytes(branch)``.
+  ``branch_history(branch)``, ``branch_bytes(branch)``, ``commit(sha)``, ``commit_files(sha)``.
 
 Seeds are REST workflow-run objects or ``RunRecord.to_dict()``-like dicts; missing fields get
 plausible values. Only 127.0.0.1 is ever bound, on an ephemeral port.

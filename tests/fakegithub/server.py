@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, urlsplit
 
 from . import shapes
-from .git import GitError
+from .git import Commit, GitError
 from .query import BadQuery
 from .routes import ROUTES, now_iso
 from .state import Exchange, Faults, Reply, RepoState
@@ -194,6 +194,16 @@ class FakeGitHub:
         with self._lock:
             sha = self.ref_sha(branch, repo)
             return self._repo(repo).git.history(sha) if sha else []
+
+    def commit(self, sha: str, repo: str | None = None) -> Commit:
+        """Commit ``sha``: its tree, parents, message and date."""
+        with self._lock:
+            return self._repo(repo).git.commits[sha]
+
+    def commit_files(self, sha: str, repo: str | None = None) -> dict[str, bytes]:
+        """The files of commit ``sha`` (to see what one commit changed against its parent)."""
+        with self._lock:
+            return self._repo(repo).git.files(sha)
 
     def branch_bytes(self, branch: str, repo: str | None = None) -> int:
         """Bytes of every distinct blob reachable from any commit of ``branch`` (what it stores)."""

@@ -1,0 +1,45 @@
+"""The last step of a recommendation: whether it is confident enough to act on.
+
+The recommender proposes the best slot it found; ``min-confidence`` decides whether that counts as
+a change. One function, so the CLI, the API, ``predict`` and the action say the same thing, and a
+headline such as "2 should move" counts only the changes a person should make.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "decide"]
+
+#: The action's ``min-confidence`` default; the CLI and API use the same.
+DEFAULT_MIN_CONFIDENCE = 0.6
+
+
+def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
+    """A copy of ``rec`` where a change below ``min_confidence`` becomes a keep, with its reason.
+
+    A keep recommends the current schedule (``recommended_schedule`` is the current cron, so code
+    that applies it changes nothing); the slot that was considered stays in
+    ``considered_schedule`` and the first reason, so a person can see what was weighed.
+    """
+    out = dict(rec)
+    confidence = rec.get("confidence")
+    proposed = bool(rec.get("change"))
+    # Confidence 0 means nothing measured supports the move (a workflow that has not run yet):
+    # never a change, even when min-confidence is 0.
+    confident = isinstance(confidence, (int, float)) and confidence > 0 and confidence >= min_confidence
+    out["change"] = proposed and confident
+    if proposed and not confident:
+        shown = f"{confidence:.2f}" if isinstance(confidence, (int, float)) else "unknown"
+        current = ", ".join(rec.get("current_schedule") or []) or "the current schedule"
+        keep = (f"Keep {current}: the best slot found, {rec.get('recommended_schedule')}, has confidence {shown}, "
+                f"below min-confidence {min_confidence:.2f}")
+        # The first reason is the decision itself; it must say what was decided, not what was found.
+        out["reasoning"] = [keep, *list(rec.get("reasoning") or [])[1:]]
+        out["considered_schedule"] = rec.get("recommended_schedule")
+        if rec.get("current_schedule"):
+            out["recommended_schedule"] = rec["current_schedule"][0]
+            out["recommended_schedules"] = list(rec["current_schedule"])
+        if rec.get("current_human"):
+            out["recommended_human"] = rec["current_human"][0]
+    return out
