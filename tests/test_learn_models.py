@@ -64,13 +64,15 @@ def test_last50_baseline_is_the_median_and_p90_of_the_previous_50_durations() ->
     assert rate == pytest.approx(np.mean([r.conclusion == "success" for r in judged]))
 
 
-def test_little_history_falls_back_to_empirical_values_and_none_without_any() -> None:
+def test_little_history_answers_from_its_own_runs_and_none_without_any() -> None:
     few = [r for r in RUNS if r.workflow_key == RUNS[0].workflow_key][:3]
     predictor = fit_predictor(RUNS[500:] + few)
     late = few[-1].updated_at + timedelta(minutes=1)
     known, unknown = predictor.predict_runs([RunContext(few[0].workflow_key, late), RunContext("nobody/none:x", late)])
     assert known.duration_p50_seconds == pytest.approx(np.median([r.duration_seconds for r in few]))
-    assert known.success_probability == pytest.approx((sum(r.conclusion == "success" for r in few) + 1) / 5)
+    observed = np.mean([r.conclusion == "success" for r in few])
+    assert 0 < known.success_probability < 1, "three runs never make an outcome certain"
+    assert abs(known.success_probability - observed) < 0.35
     assert unknown.duration_p50_seconds is None and unknown.success_probability is None
 
 
@@ -78,7 +80,8 @@ def test_little_history_falls_back_to_empirical_values_and_none_without_any() ->
 def test_estimators_refuse_to_predict_before_fit(estimator) -> None:
     frame = runs_frame(RUNS[:50])
     X = History(frame).training_frame(frame)
-    method = getattr(estimator, "predict_quantiles", None) or estimator.predict_proba
+    method = getattr(estimator, "predict_quantiles", None) or getattr(estimator, "predict_p50", None) \
+        or estimator.predict_proba
     with pytest.raises(RuntimeError, match="not fitted"):
         method(X)
 

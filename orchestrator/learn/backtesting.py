@@ -20,11 +20,10 @@ import pandas as pd
 
 from ..model import RunRecord, format_time
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES, DurationBaseline, SuccessBaseline
-from .duration import DurationModel
 from .features import History
+from .forecast import Forecaster
 from .frame import runs_frame
 from .metrics import brier, duration_metrics
-from .success import SuccessModel
 
 __all__ = ["backtest", "backtest_predictions", "summarize_backtest"]
 
@@ -47,10 +46,10 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
         test = data[(created >= origin) & (created < end)].copy()
         if test.empty or train.empty:
             continue
-        duration = DurationModel().fit(train, train["duration"].to_numpy())
-        success = SuccessModel().fit(train, train["success"].to_numpy())
-        test["model_p50"], test["model_p90"] = duration.predict_quantiles(test)
-        test["model_p_success"] = success.predict_proba(test)
+        forecast = Forecaster().fit(train).predict(test, test["workflow"].to_numpy(dtype=object),
+                                                   test["created"].to_numpy(dtype=float))
+        test["model_p50"], test["model_p90"] = forecast["p50"].to_numpy(), forecast["p90"].to_numpy()
+        test["model_p_success"] = forecast["p_success"].to_numpy()
         for name in DURATION_BASELINES:
             test[f"{name}_p50"], test[f"{name}_p90"] = DurationBaseline(name).fit().predict_quantiles(test)
         for name in SUCCESS_BASELINES:

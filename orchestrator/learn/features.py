@@ -139,6 +139,8 @@ class History:
         base = {"duration": judged["duration"].to_numpy(), "success": judged["success"].to_numpy()}
         self._wf = self._workflow_timeline(workflow, finished, base)
         self._event = self._event_timeline(event, finished, base)
+        outcome = (judged["workflow"] + KEY_SEPARATOR + judged["success"].astype(int).astype(str)).to_numpy(dtype=object)
+        self._outcome = self._median_timeline(outcome, finished, base["duration"])
         self._hour = self._mean_timeline(hour, finished, base["duration"])
         branch = (judged["workflow"] + KEY_SEPARATOR + judged["branch"]).to_numpy(dtype=object)
         self._branch = self._branch_timeline(branch, finished, base["duration"])
@@ -184,9 +186,12 @@ class History:
         dur, succ = pd.Series(duration), pd.Series(success)
         line.stats.update(
             n=line.group_index() + 1.0,
+            med3=_rolling(dur, groups, 3, "median"),
             med5=_rolling(dur, groups, 5, "median"),
+            med10=_rolling(dur, groups, 10, "median"),
             med20=_rolling(dur, groups, 20, "median"),
             med50=_rolling(dur, groups, LAST_K, "median"),
+            longest=dur.groupby(groups, sort=False).cummax().to_numpy(),
             p90=_rolling(dur, groups, LAST_K, "quantile", 0.9),
             ewm=_ewm(log_d, groups, 0.3),
             std20=np.nan_to_num(_rolling(log_d, groups, 20, "std")),
@@ -199,6 +204,7 @@ class History:
             streak=_streak(groups, success),
             finished=line.times,
         )
+        line.stats["relevel"] = _relevel(groups, duration, line.stats["med50"])
         # How wrong each naive predictor has recently been for this workflow, so the model can
         # learn when to follow the last value (regime shifts) and when the median (noise).
         for name, column in (("err_last", "last_duration"), ("err_med5", "med5"), ("err_med50", "med50")):
@@ -214,6 +220,13 @@ class History:
             med20=_rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median"),
             succ_ewm=_ewm(pd.Series(line.stats["success"]), line.keys, 0.3),
         )
+        return line
+
+    @staticmethod
+    def _median_timeline(keys: np.ndarray, finished: np.ndarray, duration: np.ndarray) -> _Timeline:
+        """Median of the last 20 durations per key (a workflow's successes, or its failures)."""
+        line = _Timeline.build(keys, finished, {"duration": duration})
+        line.stats["med20"] = _rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median")
         return line
 
     @staticmethod
@@ -269,6 +282,8 @@ class History:
         created_rows = self._created.locate(wf, times)
         branch_rows = self._branch.locate(wf + KEY_SEPARATOR + np.asarray(branches, dtype=object), times)
         w, e = self._wf, self._event
+        succ_rows = self._outcome.locate(wf + KEY_SEPARATOR + "1", times)
+        fail_rows = self._outcome.locate(wf + KEY_SEPARATOR + "0", times)
         actor = np.asarray(actors if actors is not None else [""] * len(wf), dtype=object)
         known_actor = actor != ""
         actor_keys = _actor_keys(wf, actor)
@@ -316,6 +331,18 @@ class History:
             "log_actor_runs": np.where(known_actor, np.log1p(actor_count), np.nan),
             "actor_rel": np.where(known_actor, self._actor.take("ewm", actor_rows), np.nan),
             "is_bot": np.where(known_actor, np.char.endswith(actor.astype(str), "[bot]"), np.nan),
+            # Candidate forecasts in seconds (``orchestrator.learn.combine`` chooses among them).
+            "cand_med3": w.take("med3", rows),
+            "cand_med5": w.take("med5", rows),
+            "cand_med10": w.take("med10", rows),
+            "cand_med20": w.take("med20", rows),
+            "cand_ewm": np.expm1(w.take("ewm", rows)),
+            "cand_relevel": w.take("relevel", rows),
+            "cand_event_med": e.take("med20", ev_rows),
+            "cand_branch_med5": self._branch.take("med5", branch_rows),
+            "cand_success_med": self._outcome.take("med20", succ_rows),
+            "cand_failure_med": self._outcome.take("med20", fail_rows),
+            "longest": w.take("longest", rows),
             "bl_last50_median": med50,
             "bl_last50_p90": w.take("p90", rows),
             "bl_last_value": w.take("last_duration", rows),
@@ -357,3 +384,33 @@ def _expanding_mean(values: pd.Series, groups: np.ndarray) -> np.ndarray:
     count = values.notna().astype(float).groupby(groups, sort=False).cumsum().to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+
+
+#: A run this far (in log terms, about ×1.3) from the median of the last 50 starts or continues
+#: a level shift; this many such runs in a row, all on the same side, re-level the workflow.
+SHIFT_LOG_RATIO = 0.25
+SHIFT_RUNS = 3
+#: A re-levelled median uses at most this many of the runs since the shift began.
+SHIFT_WINDOW = 20
+
+
+def _relevel(groups: np.ndarray, duration: np.ndarray, med50: np.ndarray) -> np.ndarray:
+    """Change detection: the median since a level shift, or the median of the last 50 without one.
+
+    A new test suite or a broken cache moves every later run the same way. When at least
+    :data:`SHIFT_RUNS` runs in a row land beyond :data:`SHIFT_LOG_RATIO` on the same side of the
+    median of the 50 runs before each, the level is the median of the runs since the shift began
+    (at most :data:`SHIFT_WINDOW`), instead of a median that would take 25 runs to follow.
+    """
+    previous = pd.Series(med50).groupby(groups, sort=False).shift(1).to_numpy()
+    ratio = np.log1p(duration) - np.log1p(previous)
+    side = np.where(np.isfinite(ratio), np.sign(ratio) * (np.abs(ratio) > SHIFT_LOG_RATIO), 0.0)
+    new_block = np.r_[True, (groups[1:] != groups[:-1]) | (side[1:] != side[:-1])] if len(side) else np.zeros(0, bool)
+    length = pd.Series(np.ones(len(side))).groupby(np.cumsum(new_block)).cumsum().to_numpy()
+    out = np.asarray(med50, dtype=float).copy()
+    for i in np.flatnonzero((side != 0) & (length >= SHIFT_RUNS)):
+        window = duration[i - int(min(length[i], SHIFT_WINDOW)) + 1: i + 1]
+        known = window[np.isfinite(window)]
+        if known.size:
+            out[i] = float(np.median(known))
+    return out

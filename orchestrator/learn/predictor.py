@@ -24,12 +24,10 @@ from ..errors import WorkflowNotFound
 from ..model import RunRecord
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES
 from .contexts import Prediction, RunContext
-from .duration import DurationModel
 from .features import History
+from .forecast import Forecaster, confidence
 from .frame import runs_frame
 from .impact import resource_impact
-from .metrics import brier, duration_metrics
-from .success import SuccessModel
 
 __all__ = ["Predictor", "fit_predictor", "clear_cache"]
 
@@ -37,10 +35,6 @@ __all__ = ["Predictor", "fit_predictor", "clear_cache"]
 #: long-lived API or test session a few.
 CACHE_SIZE = 4
 _CACHE: "OrderedDict[str, Predictor]" = OrderedDict()
-#: Judged runs at which data volume stops limiting confidence (1 - e^-n/20: 20 → 0.63, 60 → 0.95).
-CONFIDENCE_RUNS = 20.0
-#: Holdout runs a workflow needs before its own measured error is used instead of the store's.
-MIN_WORKFLOW_HOLDOUT = 10
 
 
 def _most_common(frame: pd.DataFrame, column: str) -> dict[str, str]:
@@ -57,8 +51,8 @@ class Predictor:
 
     Parameters
     ----------
-    min_history : runs a workflow needs before the models answer (fewer: empirical fallback).
-    holdout_share : latest share of training runs held out to measure error and calibrate p90.
+    min_history : runs a workflow needs before the learned models speak for it.
+    holdout_share : latest share of training runs the gradient-boosted candidate is judged on.
     """
 
     def __init__(self, min_history: int = 5, holdout_share: float = 0.2) -> None:
@@ -75,50 +69,13 @@ class Predictor:
         frame = runs_frame(runs)
         self.history_ = History(frame, timezones)
         train = self.history_.training_frame(frame)
-        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(train, train["duration"].to_numpy())
-        self.success_model_ = SuccessModel(self.min_history).fit(train, train["success"].to_numpy())
+        self.forecaster_ = Forecaster(self.min_history, self.holdout_share).fit(train)
         self.common_event_ = _most_common(frame, "event")
         self.common_actor_ = _most_common(frame, "actor")
         self.default_branch_ = self.history_.default_branch
         self.usage_ = frame.groupby("workflow")[["cpu", "memory"]].median()
         self.n_runs_ = train.groupby("workflow").size().to_dict()
-        self.measured_ = self._measure(train)
         return self
-
-    def _measure(self, train: pd.DataFrame) -> dict[str, dict[str, Any]]:
-        """Out-of-time error per workflow (and ``"*"`` overall) on the duration model's holdout."""
-        model = self.duration_model_
-        held = train.iloc[model.holdout_rows_]
-        split_time = held["created"].min() if len(held) else math.inf
-        early = train[train["finished"] < split_time]
-        success_early = SuccessModel(self.min_history).fit(early, early["success"].to_numpy())
-        table = pd.DataFrame({
-            "workflow": held["workflow"].to_numpy(),
-            "duration": held["duration"].to_numpy(),
-            "success": held["success"].to_numpy(),
-            "p50": model.holdout_p50_, "p90": model.holdout_p90_,
-            "p_success": success_early.predict_proba(held),
-            "bl_p50": held["bl_last50_median"].to_numpy(), "bl_p90": held["bl_last50_p90"].to_numpy(),
-            **{name: held[column].to_numpy() for name, column in SUCCESS_BASELINES.items()},
-        })
-        groups = {"*": table, **dict(tuple(table.groupby("workflow")))}
-        return {str(key): self._errors(part) for key, part in groups.items()}
-
-    @staticmethod
-    def _errors(part: pd.DataFrame) -> dict[str, Any]:
-        model = duration_metrics(part["duration"].to_numpy(), part["p50"].to_numpy(), part["p90"].to_numpy())
-        base = duration_metrics(part["duration"].to_numpy(), part["bl_p50"].to_numpy(), part["bl_p90"].to_numpy())
-        best_brier = min((b for b in (brier(part["success"], part[n])["brier"] for n in SUCCESS_BASELINES) if b is not None),
-                         default=None)
-        return {
-            "n": model["n"],
-            "p50_mae_seconds": model["p50_mae_seconds"],
-            "p50_mae_relative": model["p50_mae_relative"],
-            "p90_coverage": model["p90_coverage"],
-            "brier": brier(part["success"], part["p_success"])["brier"],
-            "baseline_last50_p50_mae_seconds": base["p50_mae_seconds"],
-            "baseline_best_brier": best_brier,
-        }
 
     # ----- predicting ----------------------------------------------------------------------
     def _check(self) -> None:
@@ -136,10 +93,11 @@ class Predictor:
         is_default = np.array([b == d for b, d in zip(branches, defaults)], dtype=float)
         actors = [c.actor if c.actor is not None else self.common_actor_.get(c.workflow_key, "") for c in contexts]
         X = self.history_.features_at(workflows, times, events, branches, is_default, np.ones(len(contexts)), actors)
-        p50, p90 = self.duration_model_.predict_quantiles(X)
-        table = pd.DataFrame({"workflow": workflows, "p50": p50, "p90": p90,
-                              "p_success": self.success_model_.predict_proba(X), "n": X["n"].to_numpy(),
-                              "streak": X["streak"].to_numpy()})
+        forecast = self.forecaster_.predict(X, workflows, times)
+        table = pd.DataFrame({"workflow": workflows, "p50": forecast["p50"].to_numpy(),
+                              "p90": forecast["p90"].to_numpy(), "p_success": forecast["p_success"].to_numpy(),
+                              "n": X["n"].to_numpy(), "streak": X["streak"].to_numpy(),
+                              "chosen": forecast["chosen"].to_numpy(), "outcome_split": forecast["outcome_split"].to_numpy()})
         for name, (low, high) in DURATION_BASELINES.items():
             table[name] = X[low].to_numpy()
             if high:
@@ -170,8 +128,7 @@ class Predictor:
         at = at or datetime.now(timezone.utc)
         row = self.predict_table([RunContext(workflow_key, at)]).iloc[0]
         n = int(self.n_runs_[workflow_key])
-        own = self.measured_.get(workflow_key, {})
-        errors = own if own.get("n", 0) >= MIN_WORKFLOW_HOLDOUT else self.measured_.get("*", {})
+        measured = self.forecaster_.measured(workflow_key)
         usage = self.usage_.loc[workflow_key]
         impact, impact_reason = resource_impact(_number(row["p50"]), _number(usage["memory"]), _number(usage["cpu"]))
         return {
@@ -180,37 +137,29 @@ class Predictor:
             "expected_duration_seconds": _number(row["p50"]),
             "duration_p90_seconds": _number(row["p90"]),
             "predicted_success_rate": _number(row["p_success"]),
-            "confidence": self._confidence(n, errors),
+            "confidence": confidence(n, measured),
             "resource_impact": impact,
-            "reasoning": self._reasons(row, n, errors, own is errors, impact_reason),
-            "measured_error": {**errors, "scope": "workflow" if own is errors else "store"},
-            "baselines": {k: _number(v) for k, v in row.items() if k not in ("workflow", "p50", "p90", "p_success", "n", "streak")},
+            "reasoning": self._reasons(row, n, measured, impact_reason),
+            "measured_error": measured,
+            "baselines": {k: _number(v) for k, v in row.items()
+                          if k not in ("workflow", "p50", "p90", "p_success", "n", "streak", "chosen", "outcome_split")},
         }
 
-    @staticmethod
-    def _confidence(n: int, errors: dict[str, Any]) -> float:
-        """Data volume × measured accuracy, both in 0..1 (see docs/learning.md)."""
-        volume = 1.0 - math.exp(-n / CONFIDENCE_RUNS)
-        relative = errors.get("p50_mae_relative")
-        duration_part = 1.0 / (1.0 + relative) if relative is not None else 0.5
-        score = errors.get("brier")
-        success_part = max(0.0, 1.0 - score / 0.25) if score is not None else 0.5
-        return round(volume * (duration_part + success_part) / 2.0, 3)
-
-    def _reasons(self, row: pd.Series, n: int, errors: dict[str, Any], own: bool, impact: str) -> list[str]:
-        reasons = [f"Learned from {n} completed runs of this workflow (model trained across all "
+    def _reasons(self, row: pd.Series, n: int, measured: dict[str, Any] | None, impact: str) -> list[str]:
+        reasons = [f"Learned from {n} completed run{'' if n == 1 else 's'} of this workflow "
+                   f"(forecasters chosen by their own recent error; partial pooling across the "
                    f"{len(self.n_runs_)} workflows in the store)."]
-        if n < self.min_history:
-            reasons.append(f"Fewer than {self.min_history} runs: figures are this workflow's own empirical "
-                           "median, p90 and smoothed success rate, not the model's.")
         if _number(row["p50"]) is not None:
-            reasons.append(f"Typical duration {row['p50']:.0f} s (p50); 9 in 10 runs expected within {row['p90']:.0f} s.")
-        if errors.get("p50_mae_seconds") is not None:
-            scope = "this workflow's" if own else "the store's"
+            reasons.append(f"Typical duration {row['p50']:.0f} s (p50), from: {row['chosen'] or 'its runs so far'}; "
+                           f"9 in 10 runs expected within {row['p90']:.0f} s (conformal p90).")
+            if row["outcome_split"] and "median of the expected outcome" in str(row["chosen"]):
+                reasons.append("Failures and successes of this workflow take clearly different times, so the p50 "
+                               "follows the outcome the success forecast expects.")
+        if measured and measured.get("n"):
             reasons.append(
-                f"Measured on {scope} latest {errors['n']} runs held out in time order: p50 off by "
-                f"{errors['p50_mae_seconds']:.0f} s on average, vs {errors['baseline_last50_p50_mae_seconds']:.0f} s "
-                f"for the median of the last 50 runs.")
+                f"Measured on this workflow's latest {measured['n']} runs, each predicted before it ran: p50 off by "
+                f"{measured['p50_mae_seconds']:.0f} s on average, vs {measured['baseline_last50_p50_mae_seconds']:.0f} s "
+                f"for the median of the last 50 runs; {measured['p90_coverage']:.0%} finished within the p90.")
         if _number(row["p_success"]) is not None:
             streak = int(row["streak"])
             kind = ("success" if streak > 0 else "failure") + ("" if abs(streak) == 1 else "es" if streak > 0 else "s")

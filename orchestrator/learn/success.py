@@ -83,3 +83,40 @@ class SuccessModel:
         if self.model_ is not None and modelled.any():
             out[modelled] = self.model_.predict_proba(_design(X.loc[modelled]))[:, 1]
         return out
+
+
+class RecalibratedProbability:
+    """A logistic recalibration ``sigmoid(a · logit(p) + b)`` of combined probabilities.
+
+    Averaging the best few candidates pulls probabilities toward the middle (and the last
+    outcome repeated is a 0 or 1); two parameters fitted on the training runs' forecasts, each
+    made before its run, map them back to calibrated ones. Without both outcomes in training
+    the identity is kept.
+    """
+
+    def fit(self, p: np.ndarray, success: np.ndarray) -> "RecalibratedProbability":
+        from sklearn.linear_model import LogisticRegression
+
+        p, success = np.asarray(p, dtype=float), np.asarray(success, dtype=float)
+        known = np.isfinite(p) & np.isfinite(success)
+        self.model_ = None
+        if known.sum() >= 20 and 0 < success[known].mean() < 1:
+            self.model_ = LogisticRegression(C=10.0).fit(_logit(p[known])[:, None], success[known])
+        return self
+
+    def transform(self, p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=float)
+        if not hasattr(self, "model_"):
+            raise RuntimeError("RecalibratedProbability is not fitted yet; call fit first")
+        if self.model_ is None:
+            return p
+        out = np.full(len(p), np.nan)
+        known = np.isfinite(p)
+        if known.any():
+            out[known] = self.model_.predict_proba(_logit(p[known])[:, None])[:, 1]
+        return out
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(clipped / (1 - clipped))
