@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..model import RunRecord, format_time
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES, DurationBaseline, SuccessBaseline
+from .combine import HORIZONS
 from .features import History
 from .forecast import Forecaster
 from .frame import runs_frame
@@ -33,7 +34,9 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
     """Every scored run with its actual values and each method's predictions, in time order
     (``timezones`` as for :meth:`Predictor.fit`)."""
     frame = runs_frame(runs)
-    data = History(frame, timezones).training_frame(frame)
+    history = History(frame, timezones)
+    data = history.training_frame(frame)
+    ahead = {h: history.training_frame(frame, runs_ahead=h) for h in HORIZONS}
     starts = [int(len(data) * (min_train_share + k * (1 - min_train_share) / folds)) for k in range(folds)]
     created = data["created"].to_numpy()
     parts = []
@@ -46,8 +49,9 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
         test = data[(created >= origin) & (created < end)].copy()
         if test.empty or train.empty:
             continue
-        forecast = Forecaster().fit(train).predict(test, test["workflow"].to_numpy(dtype=object),
-                                                   test["created"].to_numpy(dtype=float))
+        frames = {h: part[part["finished"] < origin] for h, part in ahead.items()}
+        forecast = Forecaster().fit(frames).predict(test, test["workflow"].to_numpy(dtype=object),
+                                                    test["created"].to_numpy(dtype=float))
         test["model_p50"], test["model_p90"] = forecast["p50"].to_numpy(), forecast["p90"].to_numpy()
         test["model_p_success"] = forecast["p_success"].to_numpy()
         for name in DURATION_BASELINES:

@@ -9,9 +9,14 @@ anything beyond is a guess no history supports. As new long runs arrive the boun
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Mapping
+
 import numpy as np
 
-__all__ = ["P90_BOUND_MULTIPLE", "p90_bound"]
+if TYPE_CHECKING:  # pragma: no cover - pandas is only needed once something is fitted
+    import pandas as pd
+
+__all__ = ["P90_BOUND_MULTIPLE", "p90_bound", "P90Calibrator"]
 
 #: No p90 exceeds this multiple of the workflow's longest known run (plus a minute, so a job
 #: whose runs all took 0 s, "under a minute" at minute resolution, may still be given one).
@@ -64,59 +69,75 @@ def _buckets(X: "pd.DataFrame") -> list[np.ndarray]:
     return [new + n_bin * 100 + vol_bin * 10 + event_bin, new + n_bin * 100 + vol_bin * 10 + 9, new + 1000 + vol_bin]
 
 
-def _own_keys(X: "pd.DataFrame", workflows: np.ndarray) -> np.ndarray:
-    """A workflow's own residual record, kept apart for newcomers' runs and everyone else's."""
+def own_keys(X: "pd.DataFrame", workflows: np.ndarray) -> np.ndarray:
+    """A workflow's own p90 record, kept apart for newcomers' runs and everyone else's: a
+    newcomer's run may wait for a maintainer's approval, a regular's does not."""
     return np.asarray(workflows, dtype=object) + np.where(newcomer(X), "\x1fnew", "")
 
 
 class P90Calibrator:
     """A p90 calibrated by construction: conformal quantiles of ``log((actual + 1) / (p50 + 1))``.
 
-    The residual's 0.9 quantile is learned in buckets pooled across workflows, by whether a
-    newcomer triggered the run, history length, volatility (spread of the last 20 log
-    durations) and event, falling back to a coarser bucket
-    when one holds fewer than :data:`MIN_BUCKET` runs. Each workflow then moves it toward the
-    conformal quantile of its own last :data:`OWN_WINDOW` residuals (a local, rolling quantile:
-    when a workflow drifts, its own recent misses widen its p90 within a few runs). The p90 is
-    ``(p50 + 1) · exp(q) - 1``, never below the p50 and never above :func:`p90_bound` (where a
-    p50 would exceed the bound, the forecaster lowers the p50 to it).
+    The residual's 0.9 quantile is learned per forecast horizon (the p50 of a run many runs
+    ahead misses by more), in buckets pooled across workflows, by whether a newcomer triggered
+    the run, history length, volatility (spread of the last 20 log durations) and event,
+    falling back to a coarser bucket when one holds fewer than :data:`MIN_BUCKET` runs. Each
+    workflow then moves it toward the conformal quantile of its own last :data:`OWN_WINDOW`
+    residuals at that horizon (a local, rolling quantile: when a workflow drifts, its own
+    recent misses widen its p90 within a few runs). The p90 is ``(p50 + 1) · exp(q) - 1``,
+    never below the p50 and never above :func:`p90_bound` (where a p50 would exceed the
+    bound, the forecaster lowers the p50 to it).
     """
 
-    def fit(self, train: "pd.DataFrame", p50: np.ndarray) -> "P90Calibrator":
+    def fit(self, frames: "Mapping[int, pd.DataFrame]") -> "P90Calibrator":
+        """Learn from one frame per horizon, each with ``duration`` and the forecast ``p50``."""
+        self.horizons_ = {h: self._fit_one(frame) for h, frame in frames.items()}
+        return self
+
+    @staticmethod
+    def _fit_one(train: "pd.DataFrame") -> dict:
         import pandas as pd
 
         from .features import _rolling, _Timeline
 
-        residual = np.log1p(train["duration"].to_numpy(dtype=float)) - np.log1p(np.asarray(p50, dtype=float))
+        residual = np.log1p(train["duration"].to_numpy(dtype=float)) - np.log1p(train["p50"].to_numpy(dtype=float))
         known = np.isfinite(residual)
-        self.global_ = _conformal_quantile(residual[known]) if known.sum() >= 1 else 0.0
-        levels = _buckets(train)
-        self.levels_ = []
-        for keys in levels:
+        overall = _conformal_quantile(residual[known]) if known.any() else 0.0
+        levels = []
+        for keys in _buckets(train):
             table = pd.DataFrame({"key": keys[known], "r": residual[known]}).groupby("key")["r"]
             sizes = table.size()
-            self.levels_.append({k: _conformal_quantile(v.to_numpy()) for k, v in table if sizes[k] >= MIN_BUCKET})
-        line = _Timeline.build(_own_keys(train, train["workflow"].to_numpy(dtype=object))[known],
+            levels.append({k: _conformal_quantile(v.to_numpy()) for k, v in table if sizes[k] >= MIN_BUCKET})
+        line = _Timeline.build(own_keys(train, train["workflow"].to_numpy(dtype=object))[known],
                                train["finished"].to_numpy(dtype=float)[known], {"r": residual[known]})
-        series = pd.Series(line.stats["r"])
-        line.stats["q"] = _rolling(series, line.keys, OWN_WINDOW, "quantile", LEVEL)
+        line.stats["q"] = _rolling(pd.Series(line.stats["r"]), line.keys, OWN_WINDOW, "quantile", LEVEL)
         line.stats["n"] = np.minimum(line.group_index() + 1.0, OWN_WINDOW)
-        self.own_ = line
-        return self
+        return {"global": overall, "levels": levels, "own": line}
 
-    def p90(self, p50: np.ndarray, X: "pd.DataFrame", workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
+    def p90(self, p50: np.ndarray, X: "pd.DataFrame", workflows: np.ndarray, times: np.ndarray,
+            horizons: np.ndarray) -> np.ndarray:
         """The calibrated, bounded p90 for predictions ``p50`` with features ``X``."""
-        pooled = np.full(len(X), self.global_)
-        decided = np.zeros(len(X), dtype=bool)
-        for keys, table in zip(_buckets(X), self.levels_):
-            value = np.array([table.get(k, np.nan) for k in keys], dtype=float)
-            take = ~decided & np.isfinite(value)
-            pooled[take] = value[take]
-            decided |= take
-        rows = self.own_.locate(_own_keys(X, workflows), np.asarray(times, dtype=float))
-        own, count = self.own_.take("q", rows), np.nan_to_num(self.own_.take("n", rows))
-        q = np.where(count > 0, (count * np.nan_to_num(own) + OWN_PRIOR * pooled) / (count + OWN_PRIOR), pooled)
+        q = np.zeros(len(X))
+        horizons = np.asarray(horizons)
+        for h in np.unique(horizons):
+            rows = horizons == h
+            q[rows] = self._quantile(self.horizons_[int(h)], X[rows], np.asarray(workflows, dtype=object)[rows],
+                                     np.asarray(times, dtype=float)[rows])
         p50 = np.asarray(p50, dtype=float)
         p90 = np.maximum((p50 + 1.0) * np.exp(q) - 1.0, p50)
         bound = p90_bound(X["longest"].to_numpy(dtype=float))
         return np.where(np.isfinite(bound), np.minimum(p90, bound), p90)
+
+    @staticmethod
+    def _quantile(fitted: dict, X: "pd.DataFrame", workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
+        pooled = np.full(len(X), fitted["global"])
+        decided = np.zeros(len(X), dtype=bool)
+        for keys, table in zip(_buckets(X), fitted["levels"]):
+            value = np.array([table.get(k, np.nan) for k in keys], dtype=float)
+            take = ~decided & np.isfinite(value)
+            pooled[take] = value[take]
+            decided |= take
+        own_line = fitted["own"]
+        rows = own_line.locate(own_keys(X, workflows), times)
+        own, count = own_line.take("q", rows), np.nan_to_num(own_line.take("n", rows))
+        return np.where(count > 0, (count * np.nan_to_num(own) + OWN_PRIOR * pooled) / (count + OWN_PRIOR), pooled)

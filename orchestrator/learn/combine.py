@@ -3,14 +3,20 @@
 No single rule wins everywhere. The median of the last 50 runs is right for noisy but stable
 workflows, the last value for one that fails in blocks, a short median after a level shift, the
 same event's or branch's median where pull requests differ from pushes, the learned model where
-patterns carry across workflows. So every forecaster (a *candidate*) predicts every run from what
-was known when the run was created; once the run has finished its loss is known; and each
-workflow's trailing (exponentially weighted) loss per candidate, as of any moment, decides which
+patterns carry across workflows. So every forecaster (a *candidate*) predicts every training run
+from what was known before it; once the run has finished its loss is known; and each workflow's
+mean loss per candidate over its last :data:`WINDOW` runs, as of any moment, decides which
 candidates speak for it next. The best few are combined with equal weights (the forecasting
 competitions' lesson: an equal-weight combination of the best few is hard to beat, and it is
 robust to the one candidate whose recent luck flatters it).
 
-A workflow with little history borrows its repository's choice (partial pooling): each
+**Horizons.** A store is refitted now and then, and asked about runs until the next refit: the
+last value is the best forecast of the next run of a workflow that fails in blocks, and a poor
+one of its fiftieth. So losses are kept per forecast horizon (:data:`HORIZONS`, in runs ahead:
+the forecast made when the run ``h - 1`` places earlier was created), and a query is judged by
+the losses at the horizon nearest to how many runs lie between the history and it.
+
+**Partial pooling.** A workflow with little history borrows its repository's choice: each
 candidate's loss is shrunk, with the weight of :data:`PRIOR_RUNS` runs, toward the workflow's
 loss of the reference candidate (the first one, which always has a record) times the
 candidate's loss relative to the reference over the repository's runs where both answered. The
@@ -32,16 +38,16 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .features import _ewm, _Timeline
+from .features import _Timeline
 
-__all__ = ["Combiner", "repository_of", "PRIOR_RUNS", "TOP_K"]
+__all__ = ["Combiner", "repository_of", "horizon_bucket", "HORIZONS", "PRIOR_RUNS", "TOP_K", "WINDOW"]
 
+#: Forecast horizons (runs ahead) at which losses are kept.
+HORIZONS = (1, 4, 16, 64)
 #: Weight, in runs, of the repository's loss in a workflow's shrunk loss per candidate.
 PRIOR_RUNS = 10.0
-#: A workflow's own trailing loss counts as at most this many runs against the prior.
-MEMORY_RUNS = 200.0
-#: Smoothing of the trailing losses: the last ~10 runs weigh most.
-LOSS_ALPHA = 0.1
+#: A workflow's loss per candidate is the mean over its last this many runs.
+WINDOW = 20
 #: How many of the best candidates are combined.
 TOP_K = 3
 
@@ -52,7 +58,34 @@ Aggregate = Callable[..., np.ndarray]
 
 def repository_of(workflows: np.ndarray) -> np.ndarray:
     """The repository part of workflow keys (``owner/name:path`` or ``owner/name#id``)."""
-    return np.array([w.split(":", 1)[0].split("#", 1)[0] for w in workflows], dtype=object)
+    unique, inverse = np.unique(np.asarray(workflows, dtype=object).astype(str), return_inverse=True)
+    parts = np.array([w.split(":", 1)[0].split("#", 1)[0] for w in unique], dtype=object)
+    return parts[inverse] if len(unique) else np.zeros(0, dtype=object)
+
+
+def horizon_bucket(runs_ahead: np.ndarray) -> np.ndarray:
+    """The nearest of :data:`HORIZONS` (in log terms) to each number of runs ahead."""
+    ahead = np.log(np.clip(np.nan_to_num(np.asarray(runs_ahead, dtype=float), nan=1.0), 1.0, None))
+    choices = np.log(np.asarray(HORIZONS, dtype=float))
+    return np.asarray(HORIZONS)[np.argmin(np.abs(ahead[:, None] - choices[None, :]), axis=1)]
+
+
+def _window_mean(timeline: _Timeline, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per timeline row: the mean of the known ``values`` over the group's last :data:`WINDOW`
+    rows up to and including it, and how many were known (vectorised with cumulative sums)."""
+    known = np.isfinite(values)
+    total = np.cumsum(np.where(known, values, 0.0))
+    count = np.cumsum(known.astype(float))
+    index = np.arange(len(values))
+    begin = np.zeros(len(values), dtype=np.int64)
+    for start, end in timeline.starts.values():
+        begin[start:end] = start
+    first = np.maximum(begin, index - WINDOW + 1)
+    before_total = np.where(first > 0, total[first - 1], 0.0)
+    before_count = np.where(first > 0, count[first - 1], 0.0)
+    n = count - before_count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (total - before_total) / n, np.nan), n
 
 
 @dataclass
@@ -70,6 +103,13 @@ class Combined:
         return tuple(self.names[self.ranked[row][self.picked[row]]])
 
 
+@dataclass
+class _HorizonRecord:
+    timeline: _Timeline
+    repository_ratio: dict[str, dict[str, float]]
+    global_ratio: dict[str, float]
+
+
 class Combiner:
     """Choose and combine candidate columns per workflow by their trailing loss.
 
@@ -79,58 +119,67 @@ class Combiner:
     loss : ``loss(actual, forecast, frame)`` per row (NaN where unknown).
     aggregate : combines the chosen values of each row, NaN-aware (``np.nanmedian``, ``np.nanmean``).
     top_k : how many of the lowest-loss candidates are combined.
+    key_of : ``key_of(frame, workflows)``, the record each row's losses are kept under (default:
+        its workflow); a finer key keeps apart runs that need different forecasters (a newcomer's).
     """
 
-    def __init__(self, candidates: Mapping[str, str], loss: Loss, aggregate: Aggregate, top_k: int = TOP_K) -> None:
+    def __init__(self, candidates: Mapping[str, str], loss: Loss, aggregate: Aggregate, top_k: int = TOP_K,
+                 key_of: Callable[[pd.DataFrame, np.ndarray], np.ndarray] | None = None) -> None:
         self.candidates = dict(candidates)
         self.loss = loss
         self.aggregate = aggregate
         self.top_k = top_k
+        self.key_of = key_of
 
-    def fit(self, train: pd.DataFrame, actual: np.ndarray) -> "Combiner":
-        """Learn the loss timelines from ``train`` (rows with ``workflow`` and ``finished``)."""
+    def fit(self, frames: Mapping[int, pd.DataFrame], target: str) -> "Combiner":
+        """Learn the loss records from one training frame per horizon (rows with ``workflow``,
+        ``finished``, the candidates and the ``target`` column)."""
+        self.records_ = {h: self._record(frame, frame[target].to_numpy(dtype=float)) for h, frame in frames.items()}
+        return self
+
+    def _record(self, frame: pd.DataFrame, actual: np.ndarray) -> _HorizonRecord:
         names = list(self.candidates)
-        workflows = train["workflow"].to_numpy(dtype=object)
-        losses = {name: self.loss(actual, self._values(train, name), train) for name in names}
-        timeline = _Timeline.build(workflows, train["finished"].to_numpy(dtype=float), losses)
+        workflows = self._keys(frame, frame["workflow"].to_numpy(dtype=object))
+        losses = {name: self.loss(actual, self._values(frame, name), frame) for name in names}
+        timeline = _Timeline.build(workflows, frame["finished"].to_numpy(dtype=float), losses)
         for name in names:
-            series = pd.Series(timeline.stats[name])
-            timeline.stats[f"{name}:ewm"] = _ewm(series, timeline.keys, LOSS_ALPHA)
-            timeline.stats[f"{name}:n"] = series.notna().astype(float).groupby(timeline.keys, sort=False).cumsum().to_numpy()
-        self.timeline_ = timeline
+            timeline.stats[f"{name}:mean"], timeline.stats[f"{name}:n"] = _window_mean(timeline, timeline.stats[name])
         reference = losses[names[0]]
         repos = repository_of(workflows)
-        self.repository_ratio_: dict[str, dict[str, float]] = {}
-        self.global_ratio_: dict[str, float] = {}
+        repository_ratio: dict[str, dict[str, float]] = {}
+        global_ratio: dict[str, float] = {}
         for name in names:
             both = np.isfinite(losses[name]) & np.isfinite(reference)
             table = pd.DataFrame({"repo": repos[both], "own": losses[name][both], "ref": reference[both]})
             sums = table.groupby("repo")[["own", "ref"]].sum()
             for repo, row in sums.iterrows():
                 if row["ref"] > 0:
-                    self.repository_ratio_.setdefault(str(repo), {})[name] = float(row["own"] / row["ref"])
+                    repository_ratio.setdefault(str(repo), {})[name] = float(row["own"] / row["ref"])
             total = table[["own", "ref"]].sum()
-            self.global_ratio_[name] = float(total["own"] / total["ref"]) if total["ref"] > 0 else np.nan
-        return self
+            global_ratio[name] = float(total["own"] / total["ref"]) if total["ref"] > 0 else np.nan
+        return _HorizonRecord(timeline, repository_ratio, global_ratio)
+
+    def _keys(self, frame: pd.DataFrame, workflows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.key_of(frame, workflows) if self.key_of else workflows, dtype=object)
 
     def _values(self, frame: pd.DataFrame, name: str) -> np.ndarray:
         return frame[self.candidates[name]].to_numpy(dtype=float)
 
-    def shrunk_losses(self, workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Per query and candidate: the workflow's trailing loss as of ``t``, shrunk toward its
-        repository's (rows × candidates; NaN where neither is known)."""
-        rows = self.timeline_.locate(workflows, times)
-        repos = repository_of(workflows)
+    def shrunk_losses(self, workflows: np.ndarray, times: np.ndarray, horizon: int) -> np.ndarray:
+        """Per query and candidate: the workflow's trailing loss at ``horizon`` as of ``t``, shrunk
+        toward its repository's (rows × candidates; NaN where neither is known)."""
+        record = self.records_[horizon]
+        rows = record.timeline.locate(workflows, times)
+        repo_index = pd.Index(repository_of(workflows))
         names = list(self.candidates)
-        reference = self.timeline_.take(f"{names[0]}:ewm", rows)
+        reference = record.timeline.take(f"{names[0]}:mean", rows)
         out = np.full((len(workflows), len(names)), np.nan)
-        repo_index = pd.Index(repos)
         for j, name in enumerate(names):
-            own = self.timeline_.take(f"{name}:ewm", rows)
-            count = np.minimum(np.nan_to_num(self.timeline_.take(f"{name}:n", rows)), MEMORY_RUNS)
-            known = {repo: ratios[name] for repo, ratios in self.repository_ratio_.items() if name in ratios}
+            own = record.timeline.take(f"{name}:mean", rows)
+            count = np.nan_to_num(record.timeline.take(f"{name}:n", rows))
+            known = {repo: ratios[name] for repo, ratios in record.repository_ratio.items() if name in ratios}
             ratio = repo_index.map(known).to_numpy(dtype=float, na_value=np.nan)
-            ratio = np.where(np.isfinite(ratio), ratio, self.global_ratio_.get(name, np.nan))
+            ratio = np.where(np.isfinite(ratio), ratio, record.global_ratio.get(name, np.nan))
             prior = ratio * reference
             own = np.where(np.isfinite(own), own, 0.0)
             with np.errstate(invalid="ignore"):
@@ -138,11 +187,17 @@ class Combiner:
                                      np.where(count > 0, own, np.nan))
         return out
 
-    def combine(self, frame: pd.DataFrame, workflows: np.ndarray, times: np.ndarray) -> Combined:
-        """The combination for each row of ``frame`` (features as of each query's time)."""
+    def combine(self, frame: pd.DataFrame, workflows: np.ndarray, times: np.ndarray, horizons: np.ndarray) -> Combined:
+        """The combination for each row of ``frame`` (features as of each query's state ``times``,
+        judged by the losses at each row's horizon, one of :data:`HORIZONS`)."""
         names = np.array(list(self.candidates), dtype=object)
-        values = np.column_stack([self._values(frame, name) for name in names]) if len(names) else np.zeros((len(frame), 0))
-        losses = self.shrunk_losses(np.asarray(workflows, dtype=object), np.asarray(times, dtype=float))
+        values = np.column_stack([self._values(frame, name) for name in names])
+        workflows, times = self._keys(frame, np.asarray(workflows, dtype=object)), np.asarray(times, dtype=float)
+        horizons = np.asarray(horizons)
+        losses = np.full(values.shape, np.nan)
+        for h in np.unique(horizons):
+            rows = horizons == h
+            losses[rows] = self.shrunk_losses(workflows[rows], times[rows], int(h))
         usable = np.isfinite(values) & np.isfinite(losses)
         ranked = np.argsort(np.where(usable, losses, np.inf), axis=1, kind="stable")[:, : self.top_k]
         picked = np.take_along_axis(usable, ranked, axis=1)
@@ -163,14 +218,22 @@ class Combiner:
 
 def relative_abs_loss(actual: np.ndarray, forecast: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     """|actual - forecast| relative to the workflow's level then (median of its last 50 runs):
-    within one workflow it ranks candidates exactly as the error in seconds does, and across a
+    within one workflow it ranks candidates as the error in seconds does, and across a
     repository's workflows it is comparable, which the partial pooling needs."""
     level = frame["bl_last50_median"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         return np.abs(np.asarray(actual, dtype=float) - forecast) / (np.nan_to_num(level) + 1.0)
 
 
+def pinball_loss(actual: np.ndarray, forecast: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """Quantile loss at 0.9, relative to the workflow's level: low for a p90 that is both sharp
+    and covering (a miss above costs nine times a margin below)."""
+    level = frame["bl_last50_median"].to_numpy(dtype=float)
+    diff = np.asarray(actual, dtype=float) - forecast
+    with np.errstate(invalid="ignore"):
+        return np.maximum(0.9 * diff, -0.1 * diff) / (np.nan_to_num(level) + 1.0)
+
+
 def squared_loss(actual: np.ndarray, forecast: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
     """Brier loss of a probability forecast."""
     return (np.asarray(actual, dtype=float) - forecast) ** 2
-

@@ -62,7 +62,8 @@ class DurationModel:
     max_rows : fit on at most this many of the most recent rows.
 
     After ``fit``, ``holdout_rows_`` / ``holdout_p50_`` hold its out-of-time predictions of the
-    held-out rows (positions in the training frame).
+    held-out rows (positions in the training frame), and ``holdout_start_`` the creation time
+    from which runs are out of its sample.
     """
 
     def __init__(self, min_history: int = 5, holdout_share: float = 0.2, max_iter: int = 40,
@@ -85,8 +86,10 @@ class DurationModel:
         self.holdout_rows_ = rows[split:]
         self.holdout_p50_ = np.zeros(0)
         self.model_ = None
+        self.holdout_start_ = float(X["created"].iloc[rows[split]]) if split < len(rows) else np.inf
         if len(fit_rows) < 20 * self.min_history:
             self.holdout_rows_ = np.zeros(0, dtype=np.int64)
+            self.holdout_start_ = np.inf
             return self
         known = X.iloc[fit_rows][list(DURATION_FEATURES)].notna().any()
         self.unknown_features_ = [str(name) for name in known.index[~known.to_numpy()]]

@@ -193,6 +193,7 @@ class History:
             med50=_rolling(dur, groups, LAST_K, "median"),
             longest=dur.groupby(groups, sort=False).cummax().to_numpy(),
             p90=_rolling(dur, groups, LAST_K, "quantile", 0.9),
+            p90_20=_rolling(dur, groups, 20, "quantile", 0.9),
             ewm=_ewm(log_d, groups, 0.3),
             std20=np.nan_to_num(_rolling(log_d, groups, 20, "std")),
             mean_all=_expanding_mean(dur, groups),
@@ -266,18 +267,21 @@ class History:
         is_default: np.ndarray,
         attempts: np.ndarray,
         actors: Sequence[str] | None = None,
+        clock: np.ndarray | None = None,
     ) -> pd.DataFrame:
         """Model inputs and baseline values for each (workflow, time) query, vectorised.
 
         ``bl_*`` columns are the baselines' predictions from the same information; ``n`` is the
-        number of judged runs finished before ``t`` (0 = nothing known).
+        number of judged runs finished before ``t`` (0 = nothing known). ``clock`` (default
+        ``times``) is when the run will be created, if later than the state ``times`` it is
+        predicted from: a forecast made some runs ahead still knows the hour it is for.
         """
         wf = np.asarray(workflows, dtype=object)
         times = np.asarray(times, dtype=float)
         ev = np.asarray(events, dtype=object)
         rows = self._wf.locate(wf, times)
         ev_rows = self._event.locate(wf + KEY_SEPARATOR + ev, times)
-        hour, dow = local_clock(wf, times, self.timezones)
+        hour, dow = local_clock(wf, times if clock is None else np.asarray(clock, dtype=float), self.timezones)
         hour_rows = self._hour.locate(wf + KEY_SEPARATOR + hour.astype(str), times)
         created_rows = self._created.locate(wf, times)
         branch_rows = self._branch.locate(wf + KEY_SEPARATOR + np.asarray(branches, dtype=object), times)
@@ -343,6 +347,7 @@ class History:
             "cand_success_med": self._outcome.take("med20", succ_rows),
             "cand_failure_med": self._outcome.take("med20", fail_rows),
             "longest": w.take("longest", rows),
+            "cand_p90_20": w.take("p90_20", rows),
             "bl_last50_median": med50,
             "bl_last50_p90": w.take("p90", rows),
             "bl_last_value": w.take("last_duration", rows),
@@ -352,16 +357,32 @@ class History:
         }
         return pd.DataFrame(out)
 
-    def training_frame(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Features of every judged run as of its own creation, with targets and times attached."""
+    def training_frame(self, frame: pd.DataFrame, runs_ahead: int = 1) -> pd.DataFrame:
+        """Features of every judged run as the forecast ``runs_ahead`` runs before it saw them,
+        with targets and times attached (``state`` is the moment the forecast was made).
+
+        ``runs_ahead=1`` is the state at the run's own creation. With ``k`` the state is at the
+        creation of the workflow's judged run ``k - 1`` places earlier: what a store refitted
+        then, and not since, knows when it is asked about this run. Runs with no such earlier run
+        are left out.
+        """
         judged = frame[frame["success"].notna()]
+        created = judged["created"].to_numpy(dtype=float)
+        state = created
+        if runs_ahead > 1:
+            order = judged.sort_values(["created"], kind="stable")
+            earlier = order.groupby("workflow", sort=False)["created"].shift(runs_ahead - 1)
+            state = earlier.reindex(judged.index).to_numpy(dtype=float)
+        keep = np.isfinite(state)
+        judged, state, created = judged[keep], state[keep], created[keep]
         feats = self.features_at(
-            judged["workflow"].to_numpy(dtype=object), judged["created"].to_numpy(),
+            judged["workflow"].to_numpy(dtype=object), state,
             judged["event"].to_numpy(dtype=object), judged["branch"].to_numpy(dtype=object), judged["is_default"].to_numpy(), judged["attempt"].to_numpy(),
-            judged["actor"].to_numpy(dtype=object),
+            judged["actor"].to_numpy(dtype=object), clock=created,
         )
         for column in ("workflow", "created", "finished", "duration", "success"):
             feats[column] = judged[column].to_numpy()
+        feats["state"] = state
         return feats
 
 

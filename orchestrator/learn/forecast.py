@@ -21,13 +21,13 @@ What it learns, in order (each step uses only what the earlier steps knew as of 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .calibration import P90Calibrator
-from .combine import Combiner, relative_abs_loss, squared_loss
+from .calibration import P90Calibrator, own_keys, p90_bound
+from .combine import Combiner, horizon_bucket, pinball_loss, relative_abs_loss, squared_loss
 from .duration import DurationModel
 from .success import RecalibratedProbability, SuccessModel
 
@@ -50,6 +50,12 @@ DURATION_CANDIDATES = {
     "median of the expected outcome": "cand_outcome",
     "learned model": "cand_model",
 }
+#: p90 candidates: name → feature column (seconds).
+P90_CANDIDATES = {
+    "conformal p90 of the forecast": "cand_conformal_p90",
+    "0.9 quantile of the last 50 runs": "bl_last50_p90",
+    "0.9 quantile of the last 20 runs": "cand_p90_20",
+}
 #: Success candidates: name → feature column (probability).
 SUCCESS_CANDIDATES = {
     "rate over the last ~7 runs": "succ_ewm_mid",
@@ -71,37 +77,80 @@ class Forecaster:
     Parameters
     ----------
     min_history : runs a workflow needs before the learned models speak for it.
-    holdout_share : latest share of training runs the gradient-boosted model is judged on.
+    holdout_share : latest share of training runs the gradient-boosted candidate is judged on.
     """
 
     def __init__(self, min_history: int = 5, holdout_share: float = 0.2) -> None:
         self.min_history = min_history
         self.holdout_share = holdout_share
 
-    def fit(self, train: pd.DataFrame) -> "Forecaster":
-        """Learn from the training frame (:meth:`History.training_frame`, oldest first)."""
-        train = train.copy()
-        workflows = train["workflow"].to_numpy(dtype=object)
-        created = train["created"].to_numpy(dtype=float)
-        success, duration = train["success"].to_numpy(dtype=float), train["duration"].to_numpy(dtype=float)
+    def fit(self, frames: Mapping[int, pd.DataFrame]) -> "Forecaster":
+        """Learn from one training frame per horizon of :data:`~.combine.HORIZONS`
+        (:meth:`History.training_frame` with ``runs_ahead=h``, oldest first)."""
+        frames = {h: frame.copy() for h, frame in frames.items()}
+        one = frames[1]
+        self.gap_, self.global_gap_ = _gaps(one)
+        self.fitted_through_ = float(one["created"].max()) if len(one) else -np.inf
 
-        self.success_model_ = SuccessModel(self.min_history).fit(train, success)
-        train["cand_success_model"] = self.success_model_.predict_proba(train)
-        self.success_combiner_ = Combiner(SUCCESS_CANDIDATES, squared_loss, np.nanmean).fit(train, success)
-        raw = self.success_combiner_.combine(train, workflows, created).value
-        self.recalibration_ = RecalibratedProbability().fit(raw, success)
-        train["p_success"] = self.recalibration_.transform(raw)
+        self.success_model_ = SuccessModel(self.min_history).fit(one, one["success"].to_numpy(dtype=float))
+        for frame in frames.values():
+            frame["cand_success_model"] = self.success_model_.predict_proba(frame)
+        self.success_combiner_ = Combiner(SUCCESS_CANDIDATES, squared_loss, np.nanmean).fit(frames, "success")
+        raw = {h: self._raw_success(frame, h) for h, frame in frames.items()}
+        # Averaging pulls probabilities together by an amount that depends on how far ahead
+        # they look, so each horizon gets its own recalibration.
+        self.recalibration_ = {h: RecalibratedProbability().fit(raw[h], frame["success"].to_numpy(dtype=float))
+                               for h, frame in frames.items()}
 
-        train["cand_outcome"] = _outcome_candidate(train, train["p_success"].to_numpy())
-        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(train, duration)
-        train["cand_model"] = np.nan
-        train.iloc[self.duration_model_.holdout_rows_, train.columns.get_loc("cand_model")] = self.duration_model_.holdout_p50_
-        self.duration_combiner_ = Combiner(DURATION_CANDIDATES, relative_abs_loss, np.nanmedian).fit(train, duration)
-        train["p50"] = self.duration_combiner_.combine(train, workflows, created).value
-        self.calibrator_ = P90Calibrator().fit(train, train["p50"].to_numpy())
-        train["p90"] = self.calibrator_.p90(train["p50"].to_numpy(), train, workflows, created)
-        self.measured_ = _measured(train)
+        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(one, one["duration"].to_numpy(dtype=float))
+        for h, frame in frames.items():
+            frame["p_success"] = self.recalibration_[h].transform(raw[h])
+            frame["cand_outcome"] = _outcome_candidate(frame, frame["p_success"].to_numpy())
+            out_of_sample = frame["created"].to_numpy(dtype=float) >= self.duration_model_.holdout_start_
+            frame["cand_model"] = np.where(out_of_sample, self.duration_model_.predict_p50(frame), np.nan)
+        self.duration_combiner_ = Combiner(DURATION_CANDIDATES, relative_abs_loss, np.nanmedian).fit(frames, "duration")
+        for h, frame in frames.items():
+            frame["p50"] = self.duration_combiner_.combine(frame, frame["workflow"].to_numpy(dtype=object),
+                                                           frame["state"].to_numpy(dtype=float), _constant(frame, h)).value
+        self.calibrator_ = P90Calibrator().fit(frames)
+        for h, frame in frames.items():
+            frame["cand_conformal_p90"] = self.calibrator_.p90(
+                frame["p50"].to_numpy(), frame, frame["workflow"].to_numpy(dtype=object),
+                frame["state"].to_numpy(dtype=float), _constant(frame, h))
+        self.p90_combiner_ = Combiner(P90_CANDIDATES, pinball_loss, np.nanmedian, top_k=1, key_of=own_keys).fit(frames, "duration")
+        one["p90"] = self._p90(one, one["p50"].to_numpy(), one["workflow"].to_numpy(dtype=object),
+                               one["state"].to_numpy(dtype=float), _constant(one, 1))
+        self.measured_ = _measured(one)
         return self
+
+    def _p90(self, X: pd.DataFrame, p50: np.ndarray, workflows: np.ndarray, times: np.ndarray,
+             horizons: np.ndarray) -> np.ndarray:
+        """The p90 candidates combined by their trailing pinball loss, then held between the p50
+        and the bound."""
+        combined = self.p90_combiner_.combine(X, workflows, times, horizons).value
+        bound = p90_bound(X["longest"].to_numpy(dtype=float))
+        p90 = np.fmax(combined, p50)
+        return np.where(np.isfinite(bound), np.fmin(p90, bound), p90)
+
+    def _raw_success(self, frame: pd.DataFrame, horizon: int) -> np.ndarray:
+        return self.success_combiner_.combine(frame, frame["workflow"].to_numpy(dtype=object),
+                                              frame["state"].to_numpy(dtype=float), _constant(frame, horizon)).value
+
+    def horizons(self, X: pd.DataFrame, workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """How many runs ahead each query is (as a bucket of :data:`~.combine.HORIZONS`).
+
+        The history is complete up to the fit; a query about a moment after it is the next run
+        plus however many runs the workflow usually has in between (its median gap). A query
+        whose state is newer than the fit (the features moved on: a history that kept growing,
+        as in the ``backtest`` command) is about the next run.
+        """
+        since = np.nan_to_num(np.expm1(X["log_since_created"].to_numpy(dtype=float)))
+        times = np.asarray(times, dtype=float)
+        gap = pd.Index(np.asarray(workflows, dtype=object)).map(self.gap_).to_numpy(dtype=float, na_value=np.nan)
+        gap = np.where(np.isfinite(gap) & (gap > 0), gap, self.global_gap_)
+        fresh = times - since > self.fitted_through_
+        ahead = 1.0 + np.maximum(0.0, times - self.fitted_through_) / gap
+        return horizon_bucket(np.where(fresh, 1.0, ahead))
 
     def predict(self, X: pd.DataFrame, workflows: np.ndarray, times: np.ndarray) -> pd.DataFrame:
         """``p50``, ``p90``, ``p_success`` and the candidates behind each p50, one row per query."""
@@ -110,20 +159,39 @@ class Forecaster:
         X = X.copy()
         workflows = np.asarray(workflows, dtype=object)
         times = np.asarray(times, dtype=float)
+        horizons = self.horizons(X, workflows, times)
         X["cand_success_model"] = self.success_model_.predict_proba(X)
-        p_success = self.recalibration_.transform(self.success_combiner_.combine(X, workflows, times).value)
+        raw = self.success_combiner_.combine(X, workflows, times, horizons).value
+        p_success = np.full(len(X), np.nan)
+        for h in np.unique(horizons):
+            rows = horizons == h
+            p_success[rows] = self.recalibration_[int(h)].transform(raw[rows])
         X["cand_outcome"] = _outcome_candidate(X, p_success)
         X["cand_model"] = self.duration_model_.predict_p50(X)
-        combined = self.duration_combiner_.combine(X, workflows, times)
-        p90 = self.calibrator_.p90(combined.value, X, workflows, times)
+        combined = self.duration_combiner_.combine(X, workflows, times, horizons)
+        X["cand_conformal_p90"] = self.calibrator_.p90(combined.value, X, workflows, times, horizons)
+        p90 = self._p90(X, combined.value, workflows, times, horizons)
         p50 = np.fmin(combined.value, p90)  # the bound caps both
         chosen = [", ".join(combined.chosen(i)) for i in range(len(X))] if len(X) <= 100 else [""] * len(X)
         return pd.DataFrame({"p50": p50, "p90": p90, "p_success": p_success, "chosen": chosen,
-                             "outcome_split": _bimodal(X)})
+                             "outcome_split": _bimodal(X), "horizon": horizons})
 
     def measured(self, workflow: str) -> dict[str, Any] | None:
         """The workflow's measured recent error (its last :data:`MEASURED_RUNS` scored runs)."""
         return self.measured_.get(workflow)
+
+
+def _constant(frame: pd.DataFrame, horizon: int) -> np.ndarray:
+    return np.full(len(frame), horizon)
+
+
+def _gaps(train: pd.DataFrame) -> tuple[dict[str, float], float]:
+    """Each workflow's median time between consecutive runs (seconds), and the overall one."""
+    ordered = train.sort_values("created", kind="stable")
+    gaps = ordered.groupby("workflow", sort=False)["created"].diff()
+    per = gaps.groupby(ordered["workflow"]).median().dropna()
+    overall = float(gaps.median()) if gaps.notna().any() else 3600.0
+    return {str(k): float(v) for k, v in per.items() if v > 0}, max(overall, 1.0)
 
 
 def _outcome_candidate(X: pd.DataFrame, p_success: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ import pandas as pd
 from ..errors import WorkflowNotFound
 from ..model import RunRecord
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES
+from .combine import HORIZONS
 from .contexts import Prediction, RunContext
 from .features import History
 from .forecast import Forecaster, confidence
@@ -68,8 +69,9 @@ class Predictor:
         """
         frame = runs_frame(runs)
         self.history_ = History(frame, timezones)
-        train = self.history_.training_frame(frame)
-        self.forecaster_ = Forecaster(self.min_history, self.holdout_share).fit(train)
+        frames = {h: self.history_.training_frame(frame, runs_ahead=h) for h in HORIZONS}
+        train = frames[1]
+        self.forecaster_ = Forecaster(self.min_history, self.holdout_share).fit(frames)
         self.common_event_ = _most_common(frame, "event")
         self.common_actor_ = _most_common(frame, "actor")
         self.default_branch_ = self.history_.default_branch
