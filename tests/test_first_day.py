@@ -256,3 +256,15 @@ def test_recommend_on_an_empty_store_keeps_every_schedule_with_unknown_figures(t
         assert rec["expected_duration_seconds"] is None and rec["predicted_success_rate"] is None
         assert rec["confidence"] == 0.0
         assert rec["reasoning"][0].startswith("Keep ")
+
+
+def test_the_schedule_package_gives_functions_whichever_name_is_imported_first():
+    """``schedule.recommend`` is a function and the module's name: importing another name of
+    that module first once left the module where the function belongs."""
+    import subprocess
+    import sys
+
+    code = ("from orchestrator.schedule import schedule_timezones\n"
+            "from orchestrator.schedule import recommend\n"
+            "assert callable(recommend), recommend\n")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0

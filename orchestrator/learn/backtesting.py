@@ -36,7 +36,7 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
     frame = runs_frame(runs)
     history = History(frame, timezones)
     data = history.training_frame(frame)
-    ahead = {h: history.training_frame(frame, runs_ahead=h) for h in HORIZONS}
+    ahead = {h: history.training_frame(frame, runs_ahead=h) for h in HORIZONS}  # folds cut them by time
     starts = [int(len(data) * (min_train_share + k * (1 - min_train_share) / folds)) for k in range(folds)]
     created = data["created"].to_numpy()
     parts = []

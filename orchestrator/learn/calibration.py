@@ -130,10 +130,13 @@ class P90Calibrator:
 
     @staticmethod
     def _quantile(fitted: dict, X: "pd.DataFrame", workflows: np.ndarray, times: np.ndarray) -> np.ndarray:
+        import pandas as pd
+
         pooled = np.full(len(X), fitted["global"])
         decided = np.zeros(len(X), dtype=bool)
         for keys, table in zip(_buckets(X), fitted["levels"]):
-            value = np.array([table.get(k, np.nan) for k in keys], dtype=float)
+            codes, unique = pd.factorize(keys)
+            value = np.array([table.get(k, np.nan) for k in unique], dtype=float)[codes] if len(unique) else np.zeros(0)
             take = ~decided & np.isfinite(value)
             pooled[take] = value[take]
             decided |= take

@@ -48,8 +48,13 @@ HORIZONS = (1, 4, 16, 64)
 PRIOR_RUNS = 10.0
 #: A workflow's loss per candidate is the mean over its last this many runs.
 WINDOW = 20
-#: How many of the best candidates are combined.
+#: Each workflow's latest this many runs make the loss records at horizons beyond the next run.
+RECENT_RUNS = 1000
+#: How many of the best candidates are combined, at most...
 TOP_K = 3
+#: ...and only those whose loss is within this share of the best one's: a candidate that alone
+#: knows something (the hour of day, say) is not outvoted by two that do not.
+TOLERANCE = 0.1
 
 Loss = Callable[[np.ndarray, np.ndarray, pd.DataFrame], np.ndarray]
 #: Combines the chosen values row by row: ``aggregate(values, axis=1)`` ignoring NaN.
@@ -58,8 +63,8 @@ Aggregate = Callable[..., np.ndarray]
 
 def repository_of(workflows: np.ndarray) -> np.ndarray:
     """The repository part of workflow keys (``owner/name:path`` or ``owner/name#id``)."""
-    unique, inverse = np.unique(np.asarray(workflows, dtype=object).astype(str), return_inverse=True)
-    parts = np.array([w.split(":", 1)[0].split("#", 1)[0] for w in unique], dtype=object)
+    inverse, unique = pd.factorize(np.asarray(workflows, dtype=object))
+    parts = np.array([str(w).split(":", 1)[0].split("#", 1)[0] for w in unique], dtype=object)
     return parts[inverse] if len(unique) else np.zeros(0, dtype=object)
 
 
@@ -170,16 +175,16 @@ class Combiner:
         toward its repository's (rows × candidates; NaN where neither is known)."""
         record = self.records_[horizon]
         rows = record.timeline.locate(workflows, times)
-        repo_index = pd.Index(repository_of(workflows))
+        codes, repos = pd.factorize(repository_of(workflows))
         names = list(self.candidates)
         reference = record.timeline.take(f"{names[0]}:mean", rows)
         out = np.full((len(workflows), len(names)), np.nan)
         for j, name in enumerate(names):
             own = record.timeline.take(f"{name}:mean", rows)
             count = np.nan_to_num(record.timeline.take(f"{name}:n", rows))
-            known = {repo: ratios[name] for repo, ratios in record.repository_ratio.items() if name in ratios}
-            ratio = repo_index.map(known).to_numpy(dtype=float, na_value=np.nan)
-            ratio = np.where(np.isfinite(ratio), ratio, record.global_ratio.get(name, np.nan))
+            fallback = record.global_ratio.get(name, np.nan)
+            per_repo = np.array([record.repository_ratio.get(str(r), {}).get(name, fallback) for r in repos], dtype=float)
+            ratio = per_repo[codes] if len(repos) else np.zeros(0)
             prior = ratio * reference
             own = np.where(np.isfinite(own), own, 0.0)
             with np.errstate(invalid="ignore"):
@@ -200,7 +205,9 @@ class Combiner:
             losses[rows] = self.shrunk_losses(workflows[rows], times[rows], int(h))
         usable = np.isfinite(values) & np.isfinite(losses)
         ranked = np.argsort(np.where(usable, losses, np.inf), axis=1, kind="stable")[:, : self.top_k]
-        picked = np.take_along_axis(usable, ranked, axis=1)
+        best = np.take_along_axis(np.where(usable, losses, np.inf), ranked[:, :1], axis=1)
+        close = np.take_along_axis(losses, ranked, axis=1) <= best * (1.0 + TOLERANCE) + 1e-12
+        picked = np.take_along_axis(usable, ranked, axis=1) & close
         chosen_values = np.where(picked, np.take_along_axis(values, ranked, axis=1), np.nan)
         chosen_losses = np.where(picked, np.take_along_axis(losses, ranked, axis=1), np.nan)
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -59,7 +59,8 @@ class _Timeline:
 
     @classmethod
     def build(cls, keys: np.ndarray, times: np.ndarray, columns: dict[str, np.ndarray]) -> "_Timeline":
-        order = np.lexsort((times, keys))
+        codes, _ = pd.factorize(np.asarray(keys, dtype=object))  # hashing beats sorting strings
+        order = np.lexsort((times, codes))
         keys, times = keys[order], times[order]
         change = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
         bounds = np.r_[change, len(keys)]
@@ -80,7 +81,7 @@ class _Timeline:
         begin = np.full(len(keys), -1, dtype=np.int64)
         if len(keys) == 0:
             return found, begin
-        uniq, inverse = np.unique(keys, return_inverse=True)
+        inverse, uniq = pd.factorize(np.asarray(keys, dtype=object))
         order = np.argsort(inverse, kind="stable")
         cuts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
         for i, key in enumerate(uniq):
@@ -357,14 +358,14 @@ class History:
         }
         return pd.DataFrame(out)
 
-    def training_frame(self, frame: pd.DataFrame, runs_ahead: int = 1) -> pd.DataFrame:
+    def training_frame(self, frame: pd.DataFrame, runs_ahead: int = 1, last: int | None = None) -> pd.DataFrame:
         """Features of every judged run as the forecast ``runs_ahead`` runs before it saw them,
         with targets and times attached (``state`` is the moment the forecast was made).
 
         ``runs_ahead=1`` is the state at the run's own creation. With ``k`` the state is at the
         creation of the workflow's judged run ``k - 1`` places earlier: what a store refitted
         then, and not since, knows when it is asked about this run. Runs with no such earlier run
-        are left out.
+        are left out, and with ``last`` only each workflow's latest ``last`` runs are kept.
         """
         judged = frame[frame["success"].notna()]
         created = judged["created"].to_numpy(dtype=float)
@@ -374,6 +375,8 @@ class History:
             earlier = order.groupby("workflow", sort=False)["created"].shift(runs_ahead - 1)
             state = earlier.reindex(judged.index).to_numpy(dtype=float)
         keep = np.isfinite(state)
+        if last is not None:
+            keep &= (judged.groupby("workflow", sort=False)["created"].rank(method="first", ascending=False) <= last).to_numpy()
         judged, state, created = judged[keep], state[keep], created[keep]
         feats = self.features_at(
             judged["workflow"].to_numpy(dtype=object), state,

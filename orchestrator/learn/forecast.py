@@ -86,13 +86,14 @@ class Forecaster:
 
     def fit(self, frames: Mapping[int, pd.DataFrame]) -> "Forecaster":
         """Learn from one training frame per horizon of :data:`~.combine.HORIZONS`
-        (:meth:`History.training_frame` with ``runs_ahead=h``, oldest first)."""
+        (:meth:`History.training_frame` with ``runs_ahead=h``, oldest first); the learned
+        models fit on the next-run frame, ``frames[1]``."""
         frames = {h: frame.copy() for h, frame in frames.items()}
-        one = frames[1]
-        self.gap_, self.global_gap_ = _gaps(one)
-        self.fitted_through_ = float(one["created"].max()) if len(one) else -np.inf
+        one = full = frames[1]
+        self.gap_, self.global_gap_ = _gaps(full)
+        self.fitted_through_ = float(full["created"].max()) if len(full) else -np.inf
 
-        self.success_model_ = SuccessModel(self.min_history).fit(one, one["success"].to_numpy(dtype=float))
+        self.success_model_ = SuccessModel(self.min_history).fit(full, full["success"].to_numpy(dtype=float))
         for frame in frames.values():
             frame["cand_success_model"] = self.success_model_.predict_proba(frame)
         self.success_combiner_ = Combiner(SUCCESS_CANDIDATES, squared_loss, np.nanmean).fit(frames, "success")
@@ -102,7 +103,7 @@ class Forecaster:
         self.recalibration_ = {h: RecalibratedProbability().fit(raw[h], frame["success"].to_numpy(dtype=float))
                                for h, frame in frames.items()}
 
-        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(one, one["duration"].to_numpy(dtype=float))
+        self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(full, full["duration"].to_numpy(dtype=float))
         for h, frame in frames.items():
             frame["p_success"] = self.recalibration_[h].transform(raw[h])
             frame["cand_outcome"] = _outcome_candidate(frame, frame["p_success"].to_numpy())

@@ -23,7 +23,7 @@ import pandas as pd
 from ..errors import WorkflowNotFound
 from ..model import RunRecord
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES
-from .combine import HORIZONS
+from .combine import HORIZONS, RECENT_RUNS
 from .contexts import Prediction, RunContext
 from .features import History
 from .forecast import Forecaster, confidence
@@ -69,9 +69,11 @@ class Predictor:
         """
         frame = runs_frame(runs)
         self.history_ = History(frame, timezones)
-        frames = {h: self.history_.training_frame(frame, runs_ahead=h) for h in HORIZONS}
-        train = frames[1]
-        self.forecaster_ = Forecaster(self.min_history, self.holdout_share).fit(frames)
+        train = self.history_.training_frame(frame)
+        # Beyond the next run, the loss records and residuals behind the choices are kept for
+        # each workflow's recent runs only (four full frames would quadruple the fit).
+        frames = {h: self.history_.training_frame(frame, runs_ahead=h, last=RECENT_RUNS) for h in HORIZONS if h > 1}
+        self.forecaster_ = Forecaster(self.min_history, self.holdout_share).fit({1: train, **frames})
         self.common_event_ = _most_common(frame, "event")
         self.common_actor_ = _most_common(frame, "actor")
         self.default_branch_ = self.history_.default_branch

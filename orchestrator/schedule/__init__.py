@@ -45,6 +45,10 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    loaded = import_module(f".{module}", __name__)
+    # Importing ``.recommend`` binds the submodule as this package's attribute ``recommend``;
+    # every public name of the module is bound now, so the function wins over the module.
+    for public, home in _LAZY.items():
+        if home == module:
+            globals()[public] = getattr(loaded, public)
+    return globals()[name]
