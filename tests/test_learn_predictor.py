@@ -35,7 +35,9 @@ def test_predict_runs_keeps_order_and_answers_every_context() -> None:
     out = predictor.predict_runs(contexts)
     assert len(out) == 300
     singles = [predictor.predict_runs([c])[0] for c in contexts[:5]]
-    assert out[:5] == singles
+    # Same answers one by one as in a batch (up to the last bit of a BLAS dot product).
+    for batched, single in zip(out[:5], singles):
+        assert batched.to_dict() == pytest.approx(single.to_dict(), rel=1e-12)
     assert all(p.duration_p50_seconds <= p.duration_p90_seconds for p in out)
     assert all(0 < p.success_probability < 1 for p in out)
 

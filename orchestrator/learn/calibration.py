@@ -16,7 +16,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover - pandas is only needed once something is fitted
     import pandas as pd
 
-__all__ = ["P90_BOUND_MULTIPLE", "p90_bound", "P90Calibrator"]
+__all__ = ["P90_BOUND_MULTIPLE", "p90_bound", "P90Calibrator", "conformal_quantile", "own_keys", "newcomer"]
 
 #: No p90 exceeds this multiple of the workflow's longest known run (plus a minute, so a job
 #: whose runs all took 0 s, "under a minute" at minute resolution, may still be given one).
@@ -42,7 +42,7 @@ _N_EDGES = (10.0, 50.0)
 _VOLATILITY_EDGES = (0.15, 0.5)
 
 
-def _conformal_quantile(residuals: np.ndarray) -> float:
+def conformal_quantile(residuals: np.ndarray) -> float:
     """The split-conformal quantile: the ⌈(n+1)·0.9⌉-th smallest of n residuals."""
     n = len(residuals)
     return float(np.quantile(residuals, min(1.0, LEVEL * (n + 1) / n), method="higher"))
@@ -102,12 +102,12 @@ class P90Calibrator:
 
         residual = np.log1p(train["duration"].to_numpy(dtype=float)) - np.log1p(train["p50"].to_numpy(dtype=float))
         known = np.isfinite(residual)
-        overall = _conformal_quantile(residual[known]) if known.any() else 0.0
+        overall = conformal_quantile(residual[known]) if known.any() else 0.0
         levels = []
         for keys in _buckets(train):
             table = pd.DataFrame({"key": keys[known], "r": residual[known]}).groupby("key")["r"]
             sizes = table.size()
-            levels.append({k: _conformal_quantile(v.to_numpy()) for k, v in table if sizes[k] >= MIN_BUCKET})
+            levels.append({k: conformal_quantile(v.to_numpy()) for k, v in table if sizes[k] >= MIN_BUCKET})
         line = _Timeline.build(own_keys(train, train["workflow"].to_numpy(dtype=object))[known],
                                train["finished"].to_numpy(dtype=float)[known], {"r": residual[known]})
         line.stats["q"] = _rolling(pd.Series(line.stats["r"]), line.keys, OWN_WINDOW, "quantile", LEVEL)

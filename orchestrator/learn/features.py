@@ -143,6 +143,7 @@ class History:
         outcome = (judged["workflow"] + KEY_SEPARATOR + judged["success"].astype(int).astype(str)).to_numpy(dtype=object)
         self._outcome = self._median_timeline(outcome, finished, base["duration"])
         self._hour = self._mean_timeline(hour, finished, base["duration"])
+        self._hour_median = self._median_timeline(hour, finished, base["duration"])
         branch = (judged["workflow"] + KEY_SEPARATOR + judged["branch"]).to_numpy(dtype=object)
         self._branch = self._branch_timeline(branch, finished, base["duration"])
         self._created = _Timeline.build(
@@ -226,7 +227,8 @@ class History:
 
     @staticmethod
     def _median_timeline(keys: np.ndarray, finished: np.ndarray, duration: np.ndarray) -> _Timeline:
-        """Median of the last 20 durations per key (a workflow's successes, or its failures)."""
+        """Median of the last 20 durations per key (a workflow's successes, its failures, its runs
+        at one hour)."""
         line = _Timeline.build(keys, finished, {"duration": duration})
         line.stats["med20"] = _rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median")
         return line
@@ -283,7 +285,9 @@ class History:
         rows = self._wf.locate(wf, times)
         ev_rows = self._event.locate(wf + KEY_SEPARATOR + ev, times)
         hour, dow = local_clock(wf, times if clock is None else np.asarray(clock, dtype=float), self.timezones)
-        hour_rows = self._hour.locate(wf + KEY_SEPARATOR + hour.astype(str), times)
+        hour_keys = wf + KEY_SEPARATOR + hour.astype(str)
+        hour_rows = self._hour.locate(hour_keys, times)
+        hour_median_rows = self._hour_median.locate(hour_keys, times)
         created_rows = self._created.locate(wf, times)
         branch_rows = self._branch.locate(wf + KEY_SEPARATOR + np.asarray(branches, dtype=object), times)
         w, e = self._wf, self._event
@@ -344,6 +348,7 @@ class History:
             "cand_ewm": np.expm1(w.take("ewm", rows)),
             "cand_relevel": w.take("relevel", rows),
             "cand_event_med": e.take("med20", ev_rows),
+            "cand_hour_med": self._hour_median.take("med20", hour_median_rows),
             "cand_branch_med5": self._branch.take("med5", branch_rows),
             "cand_success_med": self._outcome.take("med20", succ_rows),
             "cand_failure_med": self._outcome.take("med20", fail_rows),

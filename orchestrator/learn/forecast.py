@@ -9,7 +9,7 @@ What it learns, in order (each step uses only what the earlier steps knew as of 
    maps them to calibrated probabilities.
 2. **Duration p50.** Candidates: medians of the last 3, 5, 10, 20 and 50 runs, an exponentially
    weighted mean, the last value, the median since a detected level shift, the same event's and
-   branch's medians, the per-hour mean, the median of the outcome the success forecast expects
+   branch's medians, the per-hour mean and median, the median of the outcome the success forecast expects
    (bimodal workflows: failures that end in seconds, successes that take minutes), and the
    pooled gradient-boosted model (:mod:`.duration`), which competes only where its out-of-time
    predictions on the latest runs earned it a loss record. The median of the best three per
@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .calibration import P90Calibrator, own_keys, p90_bound
+from .calibration import MIN_BUCKET, P90Calibrator, conformal_quantile, own_keys, p90_bound
 from .combine import Combiner, horizon_bucket, pinball_loss, relative_abs_loss, squared_loss
 from .duration import DurationModel
 from .success import RecalibratedProbability, SuccessModel
@@ -47,6 +47,7 @@ DURATION_CANDIDATES = {
     "same event's median": "cand_event_med",
     "same branch's median": "cand_branch_med5",
     "mean at this hour": "bl_per_hour_mean",
+    "median at this hour": "cand_hour_med",
     "median of the expected outcome": "cand_outcome",
     "learned model": "cand_model",
 }
@@ -100,12 +101,13 @@ class Forecaster:
         raw = {h: self._raw_success(frame, h) for h, frame in frames.items()}
         # Averaging pulls probabilities together by an amount that depends on how far ahead
         # they look, so each horizon gets its own recalibration.
-        self.recalibration_ = {h: RecalibratedProbability().fit(raw[h], frame["success"].to_numpy(dtype=float))
+        self.recalibration_ = {h: RecalibratedProbability().fit(raw[h], frame["succ_rate_all"].to_numpy(dtype=float),
+                                                                frame["success"].to_numpy(dtype=float))
                                for h, frame in frames.items()}
 
         self.duration_model_ = DurationModel(self.min_history, self.holdout_share).fit(full, full["duration"].to_numpy(dtype=float))
         for h, frame in frames.items():
-            frame["p_success"] = self.recalibration_[h].transform(raw[h])
+            frame["p_success"] = self.recalibration_[h].transform(raw[h], frame["succ_rate_all"].to_numpy(dtype=float))
             frame["cand_outcome"] = _outcome_candidate(frame, frame["p_success"].to_numpy())
             out_of_sample = frame["created"].to_numpy(dtype=float) >= self.duration_model_.holdout_start_
             frame["cand_model"] = np.where(out_of_sample, self.duration_model_.predict_p50(frame), np.nan)
@@ -119,6 +121,16 @@ class Forecaster:
                 frame["p50"].to_numpy(), frame, frame["workflow"].to_numpy(dtype=object),
                 frame["state"].to_numpy(dtype=float), _constant(frame, h))
         self.p90_combiner_ = Combiner(P90_CANDIDATES, pinball_loss, np.nanmedian, top_k=1, key_of=own_keys).fit(frames, "duration")
+        # The choice optimises pinball loss, which need not cover 90%: a last conformal step per
+        # horizon moves the chosen p90 so that 90% of the training runs, each predicted before
+        # it ran, finished within it.
+        self.p90_shift_ = {}
+        for h, frame in frames.items():
+            chosen = self.p90_combiner_.combine(frame, frame["workflow"].to_numpy(dtype=object),
+                                                frame["state"].to_numpy(dtype=float), _constant(frame, h)).value
+            residual = np.log1p(frame["duration"].to_numpy(dtype=float)) - np.log1p(np.fmax(chosen, frame["p50"].to_numpy()))
+            known = residual[np.isfinite(residual)]
+            self.p90_shift_[h] = conformal_quantile(known) if len(known) >= MIN_BUCKET else 0.0
         one["p90"] = self._p90(one, one["p50"].to_numpy(), one["workflow"].to_numpy(dtype=object),
                                one["state"].to_numpy(dtype=float), _constant(one, 1))
         self.measured_ = _measured(one)
@@ -128,9 +140,10 @@ class Forecaster:
              horizons: np.ndarray) -> np.ndarray:
         """The p90 candidates combined by their trailing pinball loss, then held between the p50
         and the bound."""
-        combined = self.p90_combiner_.combine(X, workflows, times, horizons).value
+        combined = np.fmax(self.p90_combiner_.combine(X, workflows, times, horizons).value, p50)
+        shift = np.array([self.p90_shift_.get(int(h), 0.0) for h in horizons], dtype=float)
         bound = p90_bound(X["longest"].to_numpy(dtype=float))
-        p90 = np.fmax(combined, p50)
+        p90 = np.fmax((combined + 1.0) * np.exp(shift) - 1.0, p50)
         return np.where(np.isfinite(bound), np.fmin(p90, bound), p90)
 
     def _raw_success(self, frame: pd.DataFrame, horizon: int) -> np.ndarray:
@@ -166,7 +179,7 @@ class Forecaster:
         p_success = np.full(len(X), np.nan)
         for h in np.unique(horizons):
             rows = horizons == h
-            p_success[rows] = self.recalibration_[int(h)].transform(raw[rows])
+            p_success[rows] = self.recalibration_[int(h)].transform(raw[rows], X["succ_rate_all"].to_numpy(dtype=float)[rows])
         X["cand_outcome"] = _outcome_candidate(X, p_success)
         X["cand_model"] = self.duration_model_.predict_p50(X)
         combined = self.duration_combiner_.combine(X, workflows, times, horizons)

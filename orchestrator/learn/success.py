@@ -86,25 +86,33 @@ class SuccessModel:
 
 
 class RecalibratedProbability:
-    """A logistic recalibration ``sigmoid(a · logit(p) + b)`` of combined probabilities.
+    """A logistic recalibration of combined probabilities, with the all-time rate beside them:
+    ``sigmoid(a · logit(p) + c · logit(all-time rate) + b)``.
 
     Averaging the best few candidates pulls probabilities toward the middle (and the last
-    outcome repeated is a 0 or 1); two parameters fitted on the training runs' forecasts, each
-    made before its run, map them back to calibrated ones. Without both outcomes in training
-    the identity is kept.
+    outcome repeated is a 0 or 1); far from the fit, the all-time rate is what a block of
+    failures decays to. Three parameters fitted on the training runs' forecasts, each made
+    before its run, weigh the two and calibrate. Without both outcomes in training the
+    combination is kept as it is.
     """
 
-    def fit(self, p: np.ndarray, success: np.ndarray) -> "RecalibratedProbability":
+    def fit(self, p: np.ndarray, rate: np.ndarray, success: np.ndarray) -> "RecalibratedProbability":
         from sklearn.linear_model import LogisticRegression
 
         p, success = np.asarray(p, dtype=float), np.asarray(success, dtype=float)
+        inputs = self._inputs(p, rate)
         known = np.isfinite(p) & np.isfinite(success)
         self.model_ = None
         if known.sum() >= 20 and 0 < success[known].mean() < 1:
-            self.model_ = LogisticRegression(C=10.0).fit(_logit(p[known])[:, None], success[known])
+            self.model_ = LogisticRegression(C=0.1).fit(inputs[known], success[known])
         return self
 
-    def transform(self, p: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _inputs(p: np.ndarray, rate: np.ndarray) -> np.ndarray:
+        rate = np.where(np.isfinite(rate), rate, p)
+        return np.column_stack([_logit(p), _logit(rate)])
+
+    def transform(self, p: np.ndarray, rate: np.ndarray) -> np.ndarray:
         p = np.asarray(p, dtype=float)
         if not hasattr(self, "model_"):
             raise RuntimeError("RecalibratedProbability is not fitted yet; call fit first")
@@ -113,7 +121,7 @@ class RecalibratedProbability:
         out = np.full(len(p), np.nan)
         known = np.isfinite(p)
         if known.any():
-            out[known] = self.model_.predict_proba(_logit(p[known])[:, None])[:, 1]
+            out[known] = self.model_.predict_proba(self._inputs(p, np.asarray(rate, dtype=float))[known])[:, 1]
         return out
 
 
