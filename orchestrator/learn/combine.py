@@ -150,18 +150,17 @@ class Combiner:
         for name in names:
             timeline.stats[f"{name}:mean"], timeline.stats[f"{name}:n"] = _window_mean(timeline, timeline.stats[name])
         reference = losses[names[0]]
-        repos = repository_of(workflows)
+        codes, repos = pd.factorize(repository_of(workflows))
         repository_ratio: dict[str, dict[str, float]] = {}
         global_ratio: dict[str, float] = {}
         for name in names:
             both = np.isfinite(losses[name]) & np.isfinite(reference)
-            table = pd.DataFrame({"repo": repos[both], "own": losses[name][both], "ref": reference[both]})
-            sums = table.groupby("repo")[["own", "ref"]].sum()
-            for repo, row in sums.iterrows():
-                if row["ref"] > 0:
-                    repository_ratio.setdefault(str(repo), {})[name] = float(row["own"] / row["ref"])
-            total = table[["own", "ref"]].sum()
-            global_ratio[name] = float(total["own"] / total["ref"]) if total["ref"] > 0 else np.nan
+            own = np.bincount(codes[both], losses[name][both], minlength=len(repos))
+            ref = np.bincount(codes[both], reference[both], minlength=len(repos))
+            for repo, own_sum, ref_sum in zip(repos, own, ref):
+                if ref_sum > 0:
+                    repository_ratio.setdefault(str(repo), {})[name] = float(own_sum / ref_sum)
+            global_ratio[name] = float(own.sum() / ref.sum()) if ref.sum() > 0 else np.nan
         return _HorizonRecord(timeline, repository_ratio, global_ratio)
 
     def _keys(self, frame: pd.DataFrame, workflows: np.ndarray) -> np.ndarray:

@@ -234,10 +234,11 @@ def _measured(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """
     out: dict[str, dict[str, Any]] = {}
     timed = train[train["duration"].notna() & train["p50"].notna() & train["bl_last50_median"].notna()]
-    for workflow, part in timed.groupby("workflow"):
-        last = part.tail(MEASURED_RUNS)
+    judged_by = dict(tuple(train[train["p_success"].notna()].groupby("workflow", sort=False).tail(MEASURED_RUNS)
+                           .groupby("workflow", sort=False)))
+    for workflow, last in timed.groupby("workflow", sort=False).tail(MEASURED_RUNS).groupby("workflow", sort=False):
         actual = last["duration"].to_numpy()
-        judged = train[(train["workflow"] == workflow) & train["p_success"].notna()].tail(MEASURED_RUNS)
+        judged = judged_by.get(workflow, train.iloc[:0])
         out[str(workflow)] = {
             "n": int(len(last)),
             "p50_mae_seconds": float(np.mean(np.abs(actual - last["p50"].to_numpy()))),
