@@ -165,7 +165,7 @@ class WorkflowOrchestratorAPI:
         self._require_store()
         workflow = self._workflow(workflow_name, repo)
         data = {"workflow": workflow.to_dict(), **insights(self._runs_of(workflow))}
-        return APIResponse(True, f"Insights for {workflow.label()} from {data['total_executions']} runs", data)
+        return APIResponse(True, f"Insights for {workflow.label()} from {_count(data['total_executions'], 'run')}", data)
 
     @_answers
     def get_execution_history(self, workflow_name: str, limit: int = 20, repo: str | None = None) -> APIResponse:
@@ -498,8 +498,11 @@ class WorkflowOrchestratorAPI:
             return repos[0]
         if os.environ.get("GITHUB_REPOSITORY"):
             return os.environ["GITHUB_REPOSITORY"]
-        raise ValidationError("repo", None, "OWNER/NAME: the store holds several repositories (or none), so say "
-                                            "which one the workflow file belongs to")
+        if not repos:
+            raise NotAvailable(f"the store at {self.store.location()} has no runs yet: pass --repo OWNER/NAME for "
+                               "the workflow file's repository, or run `import` or `sync` first")
+        raise ValidationError("--repo", None, "OWNER/NAME: the store holds several repositories, so say which one "
+                                              "the workflow file belongs to")
 
     def _predictor_or_none(self, workflows_dir: str | os.PathLike[str] | None, repo: str | None) -> Any:
         """The fitted predictor, or ``None`` while the store has no runs (every figure is unknown)."""

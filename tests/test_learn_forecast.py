@@ -108,3 +108,12 @@ def test_a_thin_workflow_borrows_its_repositorys_choice():
     thin = [run(9000 + i, 100.0 * (3 if i >= 5 else 1), "thin", at=T0 + timedelta(hours=3 * 80 + i)) for i in range(8)]
     row = predict(runs + thin, "thin")
     assert row["p50"] > 250, row["chosen"]
+
+
+def test_a_short_history_asked_about_far_ahead_keeps_a_p90_above_its_p50():
+    """A 40-run workflow has no record 64 runs ahead: it is judged at the horizon it has one for,
+    so its p90 is not the p50 copied (the review's reproduction)."""
+    rng = np.random.default_rng(5)
+    runs = [run(i, 500 * rng.lognormal(0, 0.2), at=T0 + timedelta(days=i)) for i in range(40)]
+    row = predict(runs, after=timedelta(days=60))
+    assert row["p90"] > row["p50"] * 1.05, (row["p50"], row["p90"])

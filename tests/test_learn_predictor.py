@@ -48,7 +48,7 @@ def test_describe_gives_the_seed_fields_with_measured_error_and_reasons() -> Non
                   "resource_impact", "reasoning", "n_runs", "measured_error", "baselines"):
         assert info[field] is not None, field
     assert info["measured_error"]["p50_mae_seconds"] > 0
-    assert any("each predicted before it ran" in line for line in info["reasoning"])
+    assert any("each forecast from the runs before it" in line for line in info["reasoning"])
     with pytest.raises(WorkflowNotFound):
         fit_predictor(RUNS, cache_key="content-a").describe("nobody/none:x")
 

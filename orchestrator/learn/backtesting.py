@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..model import RunRecord, format_time
 from .baselines import DURATION_BASELINES, SUCCESS_BASELINES, DurationBaseline, SuccessBaseline
-from .combine import HORIZONS
+from .combine import HORIZONS, RECENT_RUNS
 from .features import History
 from .forecast import Forecaster
 from .frame import runs_frame
@@ -36,7 +36,7 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
     frame = runs_frame(runs)
     history = History(frame, timezones)
     data = history.training_frame(frame)
-    ahead = {h: history.training_frame(frame, runs_ahead=h) for h in HORIZONS}  # folds cut them by time
+    ahead = {h: history.training_frame(frame, runs_ahead=h) for h in HORIZONS}
     starts = [int(len(data) * (min_train_share + k * (1 - min_train_share) / folds)) for k in range(folds)]
     created = data["created"].to_numpy()
     parts = []
@@ -49,7 +49,10 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
         test = data[(created >= origin) & (created < end)].copy()
         if test.empty or train.empty:
             continue
-        frames = {h: part[part["finished"] < origin] for h, part in ahead.items()}
+        # As Predictor.fit builds them at that moment: beyond the next run, each workflow's
+        # latest runs only.
+        frames = {h: _latest(part[part["finished"] < origin], None if h == 1 else RECENT_RUNS)
+                  for h, part in ahead.items()}
         forecast = Forecaster().fit(frames).predict(test, test["workflow"].to_numpy(dtype=object),
                                                     test["created"].to_numpy(dtype=float))
         test["model_p50"], test["model_p90"] = forecast["p50"].to_numpy(), forecast["p90"].to_numpy()
@@ -64,6 +67,11 @@ def backtest_predictions(runs: Sequence[RunRecord], folds: int = 5, min_train_sh
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
+
+
+def _latest(frame: pd.DataFrame, last: int | None) -> pd.DataFrame:
+    """Each workflow's latest ``last`` rows (all of them with ``None``), in the frame's order."""
+    return frame if last is None else frame[frame.groupby("workflow", sort=False).cumcount(ascending=False) < last]
 
 
 def _summary(part: pd.DataFrame) -> dict[str, Any]:

@@ -70,6 +70,10 @@ SUCCESS_CANDIDATES = {
 }
 #: Runs of recent history behind a workflow's "measured error" and confidence.
 MEASURED_RUNS = 20
+#: A workflow is judged at a horizon only with at least this many training runs there; further
+#: ahead it is judged at the longest horizon it has them for (a 40-run workflow has no record
+#: 64 runs ahead, and nothing learned there should stand in for one).
+HORIZON_RUNS = 20
 
 
 class Forecaster:
@@ -125,12 +129,15 @@ class Forecaster:
         # horizon moves the chosen p90 so that 90% of the training runs, each predicted before
         # it ran, finished within it.
         self.p90_shift_ = {}
-        for h, frame in frames.items():
+        for h, frame in sorted(frames.items()):
             chosen = self.p90_combiner_.combine(frame, frame["workflow"].to_numpy(dtype=object),
                                                 frame["state"].to_numpy(dtype=float), _constant(frame, h)).value
             residual = np.log1p(frame["duration"].to_numpy(dtype=float)) - np.log1p(np.fmax(chosen, frame["p50"].to_numpy()))
             known = residual[np.isfinite(residual)]
-            self.p90_shift_[h] = conformal_quantile(known) if len(known) >= MIN_BUCKET else 0.0
+            shorter = max((k for k in self.p90_shift_ if k < h), default=None)
+            self.p90_shift_[h] = conformal_quantile(known) if len(known) >= MIN_BUCKET else \
+                (self.p90_shift_[shorter] if shorter is not None else 0.0)
+        self.max_horizon_ = _max_horizons(frames)
         one["p90"] = self._p90(one, one["p50"].to_numpy(), one["workflow"].to_numpy(dtype=object),
                                one["state"].to_numpy(dtype=float), _constant(one, 1))
         self.measured_ = _measured(one)
@@ -164,7 +171,8 @@ class Forecaster:
         gap = np.where(np.isfinite(gap) & (gap > 0), gap, self.global_gap_)
         fresh = times - since > self.fitted_through_
         ahead = 1.0 + np.maximum(0.0, times - self.fitted_through_) / gap
-        return horizon_bucket(np.where(fresh, 1.0, ahead))
+        longest = pd.Index(np.asarray(workflows, dtype=object)).map(self.max_horizon_).to_numpy(dtype=float, na_value=1.0)
+        return np.minimum(horizon_bucket(np.where(fresh, 1.0, ahead)), np.nan_to_num(longest, nan=1.0).astype(int))
 
     def predict(self, X: pd.DataFrame, workflows: np.ndarray, times: np.ndarray) -> pd.DataFrame:
         """``p50``, ``p90``, ``p_success`` and the candidates behind each p50, one row per query."""
@@ -193,6 +201,16 @@ class Forecaster:
     def measured(self, workflow: str) -> dict[str, Any] | None:
         """The workflow's measured recent error (its last :data:`MEASURED_RUNS` scored runs)."""
         return self.measured_.get(workflow)
+
+
+def _max_horizons(frames: Mapping[int, pd.DataFrame]) -> dict[str, int]:
+    """Per workflow, the longest horizon with at least :data:`HORIZON_RUNS` training runs."""
+    out: dict[str, int] = {}
+    for h in sorted(frames):
+        counts = frames[h].groupby("workflow", sort=False).size()
+        for workflow in counts[counts >= HORIZON_RUNS].index:
+            out[str(workflow)] = h
+    return out
 
 
 def _constant(frame: pd.DataFrame, horizon: int) -> np.ndarray:
@@ -229,8 +247,10 @@ def _bimodal(X: pd.DataFrame) -> np.ndarray:
 def _measured(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """Per workflow, over its latest scored runs: the forecast's errors beside the baselines'.
 
-    These are honest out-of-time figures: every training row's forecast used only runs that
-    had finished before it was created.
+    Each of these forecasts was made from the runs that had finished before its run was
+    created; the learned success model, the recalibrations and the p90's conformal step were
+    fitted on a period that includes them, so the figures lean optimistic (the bench, not this,
+    is the out-of-time measure).
     """
     out: dict[str, dict[str, Any]] = {}
     timed = train[train["duration"].notna() & train["p50"].notna() & train["bl_last50_median"].notna()]

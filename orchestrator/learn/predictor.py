@@ -152,7 +152,7 @@ class Predictor:
     def _reasons(self, row: pd.Series, n: int, measured: dict[str, Any] | None, impact: str) -> list[str]:
         reasons = [f"Learned from {n} completed run{'' if n == 1 else 's'} of this workflow "
                    f"(forecasters chosen by their own recent error; partial pooling across the "
-                   f"{len(self.n_runs_)} workflows in the store)."]
+                   f"{len(self.n_runs_)} workflow{'' if len(self.n_runs_) == 1 else 's'} in the store)."]
         if _number(row["p50"]) is not None:
             reasons.append(f"Typical duration {row['p50']:.0f} s (p50), from: {row['chosen'] or 'its runs so far'}; "
                            f"9 in 10 runs expected within {row['p90']:.0f} s (conformal p90).")
@@ -161,7 +161,8 @@ class Predictor:
                                "follows the outcome the success forecast expects.")
         if measured and measured.get("n"):
             reasons.append(
-                f"Measured on this workflow's latest {measured['n']} runs, each predicted before it ran: p50 off by "
+                f"Measured on this workflow's latest {measured['n']} run{'' if measured['n'] == 1 else 's'}, each "
+                f"forecast from the runs before it (calibration fitted on the same period): p50 off by "
                 f"{measured['p50_mae_seconds']:.0f} s on average, vs {measured['baseline_last50_p50_mae_seconds']:.0f} s "
                 f"for the median of the last 50 runs; {measured['p90_coverage']:.0%} finished within the p90.")
         if _number(row["p_success"]) is not None:

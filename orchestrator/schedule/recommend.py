@@ -207,7 +207,9 @@ def _history_of(file: WorkflowFile, runs: Sequence[RunRecord]) -> list[RunRecord
 
 def _workflow_key(history: Sequence[RunRecord], repo: str | None, path: str) -> str:
     """The store's key for the workflow (its runs' key; ``repo:path`` before it has run)."""
-    return Counter(r.workflow_key for r in history).most_common(1)[0][0] if history else f"{repo}:{path}"
+    if history:
+        return Counter(r.workflow_key for r in history).most_common(1)[0][0]
+    return f"{repo}:{path}" if repo else path
 
 
 def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[dict[str, tuple[float, float]], str]:
