@@ -109,6 +109,11 @@ def _unknown_prediction(name: str, reason: str) -> dict[str, Any]:
             "reasoning": [reason], "n_runs": 0, "error": WorkflowNotFound.__name__, "message": reason}
 
 
+def _names(runs: Sequence[RunRecord]) -> dict[str, str]:
+    """Workflow key → its latest name, so per-workflow rows can be shown by name."""
+    return {w.key: w.name for w in catalog.workflows(runs)}
+
+
 def default_data_dir() -> Path:
     """``$ORCHESTRATOR_DATA``, else ``.workflow-orchestrator`` in the working directory."""
     return Path(os.environ.get("ORCHESTRATOR_DATA") or DEFAULT_DATA_DIR)
@@ -599,6 +604,7 @@ class WorkflowOrchestratorAPI:
             raise NotAvailable("the store has no runs to evaluate: run `import` or `sync` first")
         key = self._workflow(workflow_name, repo).key if workflow_name else None
         data = backtest(runs, workflow_key=key, timezones=self._timezones(runs, workflows_dir, repo))
+        data["workflow_names"] = _names(runs)
         return APIResponse(True, f"Backtest of {'one workflow' if key else 'every workflow'} in time order", data)
 
     @_answers
@@ -616,6 +622,7 @@ class WorkflowOrchestratorAPI:
         log = [{**e, "workflow_key": renamed.get(e.get("workflow_key"), e.get("workflow_key"))}
                for e in self.store.predictions()]
         data = accuracy_report(log, runs, workflow_key=key)
+        data["workflow_names"] = _names(runs)
         matched = data.get("matched_runs", 0)
         message = (f"Accuracy over {matched} runs that followed a logged prediction" if matched
                    else "No run has followed a logged prediction yet: run `predict` (or the action), then sync later runs")

@@ -268,3 +268,12 @@ def test_the_schedule_package_gives_functions_whichever_name_is_imported_first()
             "from orchestrator.schedule import recommend\n"
             "assert callable(recommend), recommend\n")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_backtest_rows_are_shown_by_workflow_name(sample, capsys):
+    code, body = cli(capsys, "--data", str(sample), "backtest")
+    assert code == 0 and body["data"]["workflow_names"]["facebook/react#94341022"] == NIGHTLY
+    capsys.readouterr()
+    assert main(["--data", str(sample), "backtest"]) == 0
+    out = capsys.readouterr().out
+    assert NIGHTLY in out and "facebook/react#94341022" not in out

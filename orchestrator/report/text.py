@@ -427,11 +427,13 @@ def _backtest(data: Mapping[str, Any], message: str) -> list[str]:
                  for k, v in success.items() if isinstance(v, Mapping) and k not in duration]
         lines += ["", *table(["method", "runs", "p50 error", "relative", "p90 coverage", "brier"], rows, "lrrrrr")]
     workflows = [(k, v) for k, v in _map(data.get("workflows")).items() if isinstance(v, Mapping)]
+    names = _map(data.get("workflow_names"))
     if workflows:
         rows = []
         for key, scores in workflows[:MAX_ROWS]:
             model_d, model_s = _map(_map(scores.get("duration")).get("model")), _map(_map(scores.get("success")).get("model"))
-            rows.append([_text(key, NAME_WIDTH + REPO_WIDTH), _int(model_d.get("n")), _duration(model_d.get("p50_mae_seconds")),
+            rows.append([_text(names.get(key, key), NAME_WIDTH + REPO_WIDTH), _int(model_d.get("n")),
+                         _duration(model_d.get("p50_mae_seconds")),
                          _versus(scores.get("p50_mae_vs_best_baseline")), _brier(model_s.get("brier")),
                          _versus(scores.get("brier_vs_best_baseline"))])
         lines += ["", *table(["workflow", "runs", "p50 error", "error vs best", "brier", "brier vs best"], rows, "lrrrrr"),
@@ -471,7 +473,8 @@ def _accuracy(data: Mapping[str, Any], message: str) -> list[str]:
     lines = [one_line(message), *pairs(items)]
     workflows = [(k, v) for k, v in _map(data.get("workflows")).items() if isinstance(v, Mapping)]
     if workflows:
-        rows = [_accuracy_row(_text(k, NAME_WIDTH + REPO_WIDTH), v) for k, v in workflows[:MAX_ROWS]]
+        names = _map(data.get("workflow_names"))
+        rows = [_accuracy_row(_text(names.get(k, k), NAME_WIDTH + REPO_WIDTH), v) for k, v in workflows[:MAX_ROWS]]
         lines += ["", *table(["workflow", *ACCURACY_HEADERS], rows, "lrrrrrrr"),
                   *_more(len(rows), len(workflows), "workflow")]
     weeks = [(k, v) for k, v in _map(data.get("weeks")).items() if isinstance(v, Mapping)]
