@@ -126,3 +126,16 @@ def test_rotations_that_would_change_spacing_are_not_offered() -> None:
     cron = Cron.parse("0,10 9 * * *")
     assert (0, 55) not in cron.rotations()  # 9:55 and 9:05 would be 50 minutes apart
     assert (0, 45) in cron.rotations()
+
+
+@pytest.mark.parametrize(("expression", "hours", "minutes", "expected"), [
+    ("0 */6 * * *", 0, 44, "44 */6 * * *"),
+    ("0 */6 * * *", 2, 44, "44 2-23/6 * * *"),
+    ("*/15 * * * *", 0, 7, "7-59/15 * * * *"),
+    ("0 0,12 * * *", 1, 5, "5 1,13 * * *"),
+    ("30 9 * * 1-5", 1, 0, "30 10 * * 1-5"),
+])
+def test_a_rotated_cron_keeps_the_users_notation(expression, hours, minutes, expected):
+    shifted = Cron.parse(expression).shifted(hours, minutes)
+    assert shifted.expression == expected
+    assert frequency_signature(shifted) == frequency_signature(Cron.parse(expression))

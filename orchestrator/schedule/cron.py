@@ -98,12 +98,15 @@ class Cron:
         return cron
 
     def shifted(self, hours: int, minutes: int) -> "Cron":
-        """The same schedule rotated by ``hours`` and ``minutes`` (day fields kept verbatim)."""
+        """The same schedule rotated by ``hours`` and ``minutes`` (day fields kept verbatim).
+
+        The user's notation is kept where it can be: a field the rotation leaves unchanged stays
+        as written (``0 */6 * * *`` moved to minute 44 is ``44 */6 * * *``), and a stepped field
+        that moves stays stepped (``*/6`` two hours on is ``2-23/6``).
+        """
         fields = self.expression.split(" ")
-        minute_set = sorted({(m + minutes) % 60 for m in self.minutes})
-        hour_set = sorted({(h + hours) % 24 for h in self.hours})
-        fields[0] = "*" if len(minute_set) == 60 else ",".join(map(str, minute_set))
-        fields[1] = "*" if len(hour_set) == 24 else ",".join(map(str, hour_set))
+        fields[0] = _rotated_field(fields[0], self.minutes, minutes, 60)
+        fields[1] = _rotated_field(fields[1], self.hours, hours, 24)
         return Cron.parse(" ".join(fields), self.timezone)
 
     # ----- understanding ------------------------------------------------------------------
@@ -208,6 +211,18 @@ class Cron:
                 if gaps == self.minute_of_day_gaps:
                     out.append((dh, dm))
         return out
+
+
+def _rotated_field(text: str, values: tuple[int, ...], by: int, period: int) -> str:
+    """One minute or hour field rotated by ``by``, in the notation closest to ``text``."""
+    rotated = sorted({(v + by) % period for v in values})
+    if rotated == sorted(values):
+        return text
+    if len(rotated) == period:
+        return "*"
+    step = rotated[1] - rotated[0] if len(rotated) > 1 else 0
+    stepped = "/" in text and step > 0 and rotated == list(range(rotated[0], period, step))
+    return f"{rotated[0]}-{period - 1}/{step}" if stepped else ",".join(map(str, rotated))
 
 
 def to_utc(local: datetime, zone: tzinfo) -> datetime:

@@ -75,7 +75,8 @@ def _expression(times: list[datetime], gap: float) -> str | None:
     if gap < 20 * 60:
         every = min((2, 3, 4, 6, 8, 12), key=lambda h: abs(h * 60 - gap))
         tick = _tick([m % (every * 60) for m in minute_of_day], every * 60)
-        hours = ",".join(str(h) for h in range(tick // 60, 24, every))
+        start = tick // 60
+        hours = f"*/{every}" if start == 0 else f"{start}-23/{every}"
         return f"{tick % 60} {hours} * * *"
     tick = _tick(minute_of_day, 24 * 60)
     minute, hour = tick % 60, tick // 60
