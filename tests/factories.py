@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 from orchestrator.model import RunRecord
 
@@ -36,3 +36,23 @@ def api_run(run_id: int = 1, *, minutes: float = 5, at: datetime = T0, **overrid
 
 def record(run_id: int = 1, **kwargs: Any) -> RunRecord:
     return RunRecord.from_api(api_run(run_id, **kwargs))
+
+
+def run_concurrently(worker: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``worker(0) … worker(count - 1)`` on threads at once; what they raised, in no order."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def guarded(index: int) -> None:
+        try:
+            worker(index)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test, which asserts on it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

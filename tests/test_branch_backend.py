@@ -15,6 +15,7 @@ from orchestrator.source.sync import sync
 from orchestrator.store import HistoryStore
 from orchestrator.store.branch import BranchBackend
 from tests.conftest import REPO
+from tests.factories import run_concurrently
 from tests.fakegithub import FakeGitHub, make_runs
 
 START = datetime(2025, 5, 1, tzinfo=timezone.utc)
@@ -81,24 +82,16 @@ def test_concurrent_creators_of_the_branch_both_keep_their_runs(fake_github: Fak
 
 
 def test_sixteen_concurrent_writers_lose_nothing_and_duplicate_nothing(fake_github: FakeGitHub, make_client: Any) -> None:
-    errors: list[BaseException] = []
     barrier = threading.Barrier(16)
 
     def writer(index: int) -> None:
-        try:
-            store = HistoryStore(BranchBackend(make_client(), REPO, "data"), max_retries=40, backoff_seconds=0.01)
-            store.runs()
-            barrier.wait()
-            # each writer brings 5 runs of its own and 5 that every writer also brings
-            store.commit(runs=records(5, first_id=1000 + index * 10) + records(5, first_id=1), message=f"writer {index}")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        store = HistoryStore(BranchBackend(make_client(), REPO, "data"), max_retries=40, backoff_seconds=0.01)
+        store.runs()
+        barrier.wait()
+        # each writer brings 5 runs of its own and 5 that every writer also brings
+        store.commit(runs=records(5, first_id=1000 + index * 10) + records(5, first_id=1), message=f"writer {index}")
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_concurrently(writer, 16)
     keys = [r.key for r in HistoryStore(BranchBackend(make_client(), REPO, "data")).runs()]
     assert errors == []
     assert len(keys) == len(set(keys)) == 16 * 5 + 5

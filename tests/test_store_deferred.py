@@ -12,6 +12,7 @@ import pytest
 from orchestrator.store import HistoryStore
 from orchestrator.store.branch import BranchBackend
 from tests.conftest import REPO
+from tests.factories import run_concurrently
 from tests.fakegithub import FakeGitHub
 from tests.test_branch_backend import records
 
@@ -117,25 +118,16 @@ def test_refresh_inside_the_block_reads_other_writers_and_keeps_what_was_gathere
 
 def test_sixteen_deferred_writers_racing_lose_nothing_and_write_one_commit_each(fake_github: FakeGitHub, make_client: Any) -> None:
     store_on(make_client).initialise()
-    errors: list[BaseException] = []
     barrier = threading.Barrier(16)
 
     def writer(index: int) -> None:
-        try:
-            store = store_on(make_client)
-            with store.deferred(message=f"writer {index}"):
-                store.commit(runs=records(5, first_id=1000 + index * 10) + records(5, first_id=1), message="sync")
-                store.commit(predictions=[prediction(f"2025-05-{index + 1:02d}T00:00:00Z", float(index))], message="log")
-                barrier.wait()  # everyone has read the same version: all but one flush loses the race
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        store = store_on(make_client)
+        with store.deferred(message=f"writer {index}"):
+            store.commit(runs=records(5, first_id=1000 + index * 10) + records(5, first_id=1), message="sync")
+            store.commit(predictions=[prediction(f"2025-05-{index + 1:02d}T00:00:00Z", float(index))], message="log")
+            barrier.wait()  # everyone has read the same version: all but one flush loses the race
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_concurrently(writer, 16) == []
     fresh = store_on(make_client)
     keys = [r.key for r in fresh.runs()]
     assert len(keys) == len(set(keys)) == 16 * 5 + 5
