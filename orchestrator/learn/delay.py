@@ -77,7 +77,10 @@ def block_resample(blocks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if not len(blocks):
         return np.array([], dtype=int)
     unique, inverse = np.unique(blocks, return_inverse=True)
-    members = [np.nonzero(inverse == i)[0] for i in range(len(unique))]
+    # Each block's members in increasing order, from one stable sort (a scan per block made 40
+    # resamples of a 100k-run history cost seconds).
+    order = np.argsort(inverse, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(inverse, minlength=len(unique)))[:-1])
     drawn = rng.integers(0, len(unique), len(unique))
     return np.concatenate([members[i] for i in drawn])
 

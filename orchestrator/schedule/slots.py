@@ -97,7 +97,11 @@ class DurationShape:
     def _fit_arrays(self, pick: np.ndarray) -> None:
         wf, hours, logs = self._wf[pick], self._hours[pick], self._log[pick]
         n_wf = len(self.workflows_)
-        _, strata = np.unique(np.stack([wf, self._blocks[pick]]), axis=1, return_inverse=True)
+        blocks = self._blocks[pick]
+        low = int(blocks.min()) if len(blocks) else 0
+        span = int(blocks.max()) - low + 1 if len(blocks) else 1
+        # (workflow, week) as one integer, ordered as the pair is: a 1-D unique, not a 2-D one.
+        _, strata = np.unique(wf * span + (blocks - low), return_inverse=True)
         strata = np.asarray(strata).reshape(-1)
         n_s = int(strata.max()) + 1 if len(strata) else 0
         s_h = np.bincount(strata * 24 + hours, minlength=n_s * 24).reshape(n_s, 24) if n_s else np.zeros((0, 24))
