@@ -29,7 +29,7 @@ _LAZY = {
     "recommend": "recommend",
     "schedule_timezones": "recommend",
     "Weights": "scoring",
-    "FailureModel": "scoring",
+    "FailureModel": "failure",
     "Cron": "cron",
     "frequency_signature": "cron",
     "WorkflowFile": "workflows",

@@ -1,8 +1,8 @@
 """The plan being made: each scheduled workflow's entries, where they run, and how one is moved.
 
-Entries start at their current rotation; :func:`choose` moves one to the cheapest rotation of
-its cost table (or, on a cold start, to the path-hashed minute), and only if the move saves at
-least ``Weights.min_improvement`` per run and provably keeps frequency and spacing.
+Entries start at their current rotation; :func:`choose` moves one to the rotation whose expected
+saving most exceeds its churn (or, on a cold start, to the path-hashed minute), and only if the
+move provably keeps frequency and spacing.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "delay_grids",
     "entry_occupancy",
     "choose",
+    "churn",
     "hour_distance",
     "MAX_SCHEDULE_DELAY_SECONDS",
 ]
@@ -47,9 +48,10 @@ class PlanEntry:
     costs: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tables: dict[str, np.ndarray] = field(default_factory=dict)
     others: np.ndarray = field(default_factory=lambda: np.zeros(WEEK_MINUTES))
-    boot: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # resamples × rotations
+    boot: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # resamples × rotations, measured terms
+    holds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per resample
     note: str | None = None
-    declined: str | None = None  # a farther, cheaper rotation not clearly better (for reasoning)
+    declined: str | None = None  # a cheaper rotation in another hour, not worth the hour move
 
 
 @dataclass
@@ -104,14 +106,18 @@ def entry_occupancy(entry: PlanEntry, plan: WorkflowPlan, delay: np.ndarray, dro
     return window_occupancy(starts, lengths, 1.0 - drop[mows], entry.horizon.weeks)
 
 
-#: A rotation is clearly worse than the cheapest one when it costs at least
-#: ``Weights.min_improvement`` more and the cheapest beats it in this share of the resamples.
-CLEAR_SHARE = 0.8
-
-
 def hour_distance(rotation: tuple[int, int]) -> int:
     """How many hours a rotation moves the runs (either way round the clock)."""
     return min(rotation[0] % 24, (-rotation[0]) % 24)
+
+
+def churn(entry: PlanEntry, weights: Weights) -> np.ndarray:
+    """What each rotation must save per run before it is worth making: nothing to keep the
+    schedule, ``min_improvement`` to touch it, and ``hour_move`` more to change its hour (the
+    team's cost of a job running at a different time of day)."""
+    moved = np.array([hour_distance(r) > 0 for r in entry.rotations])
+    touched = np.arange(len(entry.rotations)) > 0
+    return touched * weights.min_improvement + moved * weights.hour_move
 
 
 def choose(
@@ -124,10 +130,11 @@ def choose(
 ) -> None:
     """Pick the rotation: by the learned costs, or by the path hash on a cold start.
 
-    With resampled cost tables (every data-driven term refitted on a week-block bootstrap of the
-    history) the move is minimal: among the rotations the cheapest does not clearly beat, the
-    current schedule if it is one, else the cheapest that moves the fewest hours. So a nightly job
-    keeps its hour and only leaves the round minute unless another hour is clearly better.
+    The expected-gain-versus-churn rule: the rotation whose expected saving per run minus its
+    :func:`churn` is largest, if that is positive; else keep. An hour move thus has to beat the
+    best slot in the current hour by ``hour_move``, so a nightly job only leaves its hour for a
+    clear expected saving. The resampled tables (every learned term refitted on a week-block
+    bootstrap of the history) then say how often the decision holds (``entry.holds``).
     """
     if entry.cron.min_gap_minutes < MIN_GAP_MINUTES:
         entry.note = f"runs less than {MIN_GAP_MINUTES} min apart, which GitHub does not honour; left unchanged"
@@ -138,41 +145,48 @@ def choose(
         entry.costs = table[mows].mean(axis=1)
         allowed = _cold_rotations(entry, plan.file.path, busy_known)
         pick = min(allowed, key=lambda i: (round(float(entry.costs[i]), 9), i))
+        if entry.costs[0] - entry.costs[pick] < weights.min_improvement and pick == 0:
+            return
     else:
         entry.costs = entry.tables["total"][mows].mean(axis=1)
-        pick = int(np.argmin(entry.costs))
-        if resampled_tables:
-            entry.boot = np.array([t[mows].mean(axis=1) for t in resampled_tables])
-            pick = _minimal_move(entry, pick, weights)
-    if entry.costs[0] - entry.costs[pick] < weights.min_improvement and not (cold and pick != 0):
-        if pick == 0 and entry.costs[0] - entry.costs.min() >= weights.min_improvement and entry.boot.size:
-            best = int(np.argmin(entry.costs))
-            share = float(np.mean(entry.boot[:, best] < entry.boot[:, 0]))
-            entry.note = (
-                f"the best slot with the same frequency would save {entry.costs[0] - entry.costs[best]:.3f} per run, "
-                f"but beats this one in only {share:.0%} of {len(entry.boot)} resamples of the history"
+        net = entry.costs[0] - entry.costs - churn(entry, weights)
+        pick = int(np.argmax(net)) if net.max() > 0 else 0
+        best = int(np.argmin(entry.costs))
+        if hour_distance(entry.rotations[best]) != hour_distance(entry.rotations[pick]):
+            entry.declined = (
+                f"`{entry.cron.shifted(*entry.rotations[best]).expression}` would save a further "
+                f"{entry.costs[pick] - entry.costs[best]:.3f} per run, less than the {weights.hour_move:g} "
+                "a move to another hour must save (weights.hour_move)"
             )
-        return
+        if resampled_tables:
+            prior = weights.round_minute * entry.tables["round_minute"][mows].mean(axis=1)
+            entry.boot = np.array([t[mows].mean(axis=1) for t in resampled_tables]) - prior
+            entry.holds = _holds(entry, pick, net, weights)
     candidate = entry.cron.shifted(*entry.rotations[pick])
     if frequency_signature(candidate) == frequency_signature(entry.cron) and candidate.min_gap_minutes >= MIN_GAP_MINUTES:
         entry.chosen = pick
 
 
-def _minimal_move(entry: PlanEntry, best: int, weights: Weights) -> int:
-    """The rotation closest to the current schedule among those ``best`` does not clearly beat."""
-    costs, boot = entry.costs, entry.boot
-    beaten = np.mean(boot[:, [best]] < boot, axis=0)
-    clearly_worse = (costs - costs[best] >= weights.min_improvement) & (beaten >= CLEAR_SHARE)
-    open_ = [i for i in range(len(costs)) if not clearly_worse[i]]
-    pick = min(open_, key=lambda i: (hour_distance(entry.rotations[i]), i != 0, float(costs[i]), i))
-    if hour_distance(entry.rotations[best]) != hour_distance(entry.rotations[pick]):
-        entry.declined = (
-            f"`{entry.cron.shifted(*entry.rotations[best]).expression}` would save a further "
-            f"{costs[pick] - costs[best]:.3f} per run but beats `{entry.cron.shifted(*entry.rotations[pick]).expression}` "
-            f"in only {float(np.mean(boot[:, best] < boot[:, pick])):.0%} of {len(boot)} resamples of the history, "
-            "so the move with fewer hours is taken"
-        )
-    return pick
+def _holds(entry: PlanEntry, pick: int, net: np.ndarray, weights: Weights) -> np.ndarray:
+    """In which resamples the decision holds, judged on the measured terms only (the fixed
+    round-minute prior is left out, so a move it alone favours holds about half the time).
+
+    A move holds when it saves against the current schedule and, if it changes the hour, also
+    against the best slot in the current hour. A keep holds when the best alternative's saving
+    stays below its churn.
+    """
+    boot = entry.boot  # resamples × rotations, measured cost per run
+    if pick:
+        holds = boot[:, pick] < boot[:, 0]
+        if hour_distance(entry.rotations[pick]):
+            same_hour = [i for i, r in enumerate(entry.rotations) if hour_distance(r) == 0]
+            rival = min(same_hour, key=lambda i: float(entry.costs[i]))
+            holds &= boot[:, pick] < boot[:, rival]
+        return holds
+    if len(net) < 2:
+        return np.ones(len(boot), dtype=bool)
+    rival = 1 + int(np.argmax(net[1:]))
+    return boot[:, 0] - boot[:, rival] < churn(entry, weights)[rival]
 
 
 def _cold_rotations(entry: PlanEntry, path: str, busy_known: bool) -> list[int]:

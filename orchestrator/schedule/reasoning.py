@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..learn.delay import ScheduleDelayModel
-from .scoring import FailureModel, Weights
+from .failure import FailureModel
+from .scoring import Weights
 
 if TYPE_CHECKING:  # pragma: no cover - import cycle only for type names
     from .plan import WorkflowPlan

@@ -24,8 +24,8 @@ from ..model import SUCCESS, RunRecord, format_time
 from .conflicts import WorkflowWindows, find_conflicts
 from .plan import WorkflowPlan, choose, delay_grids, entry_occupancy, plan_workflow
 from .results import result_for
-from .plan import hour_distance
-from .scoring import BUSY_EVENTS, WEEK_MINUTES, BusyOccupancy, FailureModel, Weights, cost_table
+from .failure import FailureModel
+from .scoring import BUSY_EVENTS, WEEK_MINUTES, BusyOccupancy, Weights, cost_table
 from .slots import DurationShape
 from .timeouts import recommend_timeout
 from .workflows import WorkflowFile, read_workflows
@@ -281,31 +281,14 @@ def _resampled_tables(
 def _confidence(
     plans: Sequence[WorkflowPlan], failure: FailureModel, weights: Weights, samples: int
 ) -> dict[str, dict[str, Any]]:
-    """Share of bootstrap resamples in which each decision still holds, × volume.
-
-    A move holds when it beats the current schedule and, if it changes the hour, also the best
-    rotation that keeps the hour, so a gain the fixed round-minute prior alone explains cannot
-    lend confidence to a different hour. A keep holds when no other rotation beats it.
-    """
+    """The probability that each decision is right: the share of bootstrap resamples in which it
+    holds on the measured terms (``PlanEntry.holds``, the weakest entry counting), × volume."""
     volume = failure.n_runs_ / (failure.n_runs_ + weights.cold_start_runs)
     out: dict[str, dict[str, Any]] = {}
     for plan in plans:
-        shares = []
-        for entry in plan.entries:
-            if not samples or not entry.boot.size:
-                shares.append(0.0 if samples else 1.0)
-                continue
-            boot = entry.boot
-            if entry.chosen:
-                rivals = [0]
-                if hour_distance(entry.rotations[entry.chosen]):
-                    same_hour = [i for i, r in enumerate(entry.rotations) if hour_distance(r) == 0 and i != entry.chosen]
-                    rivals.append(min(same_hour, key=lambda i: float(entry.costs[i])))
-                holds = np.all(boot[:, [entry.chosen]] < boot[:, rivals], axis=1)
-            else:
-                rival = int(np.argsort(entry.costs)[1]) if len(entry.costs) > 1 else 0
-                holds = boot[:, 0] <= boot[:, rival]
-            shares.append(float(np.mean(holds)))
+        shares = [
+            float(np.mean(entry.holds)) if entry.holds.size else (0.0 if samples else 1.0) for entry in plan.entries
+        ]
         share = min(shares) if shares else 0.0
         out[plan.file.path] = {
             "value": round(share * volume, 2),

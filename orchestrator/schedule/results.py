@@ -12,7 +12,8 @@ from ..model import SUCCESS
 from .liveness import liveness
 from .plan import WorkflowPlan
 from .reasoning import explain
-from .scoring import FailureModel, Weights
+from .failure import FailureModel
+from .scoring import Weights
 from .timeouts import recommend_timeout
 
 __all__ = ["result_for"]

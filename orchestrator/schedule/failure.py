@@ -1,0 +1,316 @@
+"""Failure probability by hour of day and weekday, learned only from runs that can be compared.
+
+Which workflows run at which hour is not random: a nightly job that was broken for a month fails
+at its own hour, and pooled raw rates would paint that hour red. So hour effects are identified
+within strata of one workflow and branch in one ISO week, whatever triggered the runs: a nightly
+job's scheduled runs at 04:00 are compared with its own dispatches and pushes at other hours that
+week, and an hourly job compares all 24 hours every week. A stratum whose runs all fall in one
+hour says nothing about hours; a broken spell, shared by the workflow's runs at every hour of
+those weeks, is absorbed by its strata's levels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..learn.delay import block_resample, week_blocks
+from ..model import FAILURE, SUCCESS, RunRecord
+from .scoring import circular_smooth
+
+__all__ = ["FailureModel", "CODE_IN_FLUX_EVENTS"]
+
+#: Runs of code under review: whether they fail follows when their authors push unfinished work,
+#: not what the hour does to a run, so they do not inform the hour effects of scheduled runs.
+CODE_IN_FLUX_EVENTS = frozenset({"pull_request", "pull_request_target"})
+#: Ridge (logit units) on each trigger's effect: weak, since triggers are few and well observed.
+EVENT_PRIOR_STRENGTH = 1.0
+#: Columns of the design: 24 hours, 7 weekdays, then one per trigger.
+HOURS, WEEKDAYS = 24, 7
+
+
+class FailureModel:
+    """A fixed-effects logistic model with the stratum levels profiled out:
+
+        logit P(failure) = α[stratum] + β[hour] + γ[weekday] + δ[event]
+
+    where a stratum is one workflow and branch in one week (see the module docstring), and δ lets
+    a trigger fail more or less often than another (a push tests new code; a dispatch is often a
+    retry). ``pull_request`` runs are left out (``CODE_IN_FLUX_EVENTS``) but still count in the
+    raw per-hour figures of :meth:`hour_stats`.
+
+    β and γ are a pooled random effect across the repository's workflows: shrunk towards 0 (no
+    effect) with a ridge whose strength is learned from the data (empirical Bayes, see
+    :meth:`_learned_penalty`), so they are shrunk only as much as the evidence is thin;
+    neighbouring hours are pulled together (``neighbour_weight``). Each workflow may deviate from
+    the pooled hours as far as its own within-stratum evidence shows (one penalised Newton step
+    from the pooled curve). The level used for predictions is the workflow's recency-weighted
+    failure rate (``half_life_days``) freed of the hours and triggers it ran at, because
+    failures come in blocks that last months.
+    """
+
+    def __init__(
+        self,
+        prior_strength: float = 20.0,
+        half_life_days: float = 30.0,
+        level_prior_runs: float = 2.0,
+        neighbour_weight: float = 0.5,
+        iterations: int = 30,
+        stratum_prior_runs: float = 0.05,
+        min_prior_strength: float = 2.0,
+        max_prior_strength: float = 400.0,
+    ) -> None:
+        self.prior_strength = prior_strength
+        self.half_life_days = half_life_days
+        self.level_prior_runs = level_prior_runs
+        self.neighbour_weight = neighbour_weight
+        self.iterations = iterations
+        self.stratum_prior_runs = stratum_prior_runs
+        self.min_prior_strength = min_prior_strength
+        self.max_prior_strength = max_prior_strength
+
+    def fit(self, runs: Sequence[RunRecord], now: datetime) -> "FailureModel":
+        everything = [r for r in runs if r.outcome in (SUCCESS, FAILURE)]
+        raw_hours = np.array([r.created_at.hour for r in everything], dtype=int)
+        raw_failed = np.array([r.outcome == FAILURE for r in everything], dtype=float)
+        self.hour_runs_ = np.bincount(raw_hours, minlength=HOURS)
+        self.hour_failures_ = np.bincount(raw_hours, weights=raw_failed, minlength=HOURS)
+        judged = [r for r in everything if r.event not in CODE_IN_FLUX_EVENTS]
+        self.workflows_ = sorted({r.workflow_key for r in judged})
+        self._wf_index = {w: i for i, w in enumerate(self.workflows_)}
+        self.events_ = sorted({r.event or "" for r in judged})
+        self._event_index = {e: i for i, e in enumerate(self.events_)}
+        self._n_cols = HOURS + WEEKDAYS + len(self.events_)
+        self._wf = np.array([self._wf_index[r.workflow_key] for r in judged], dtype=int)
+        self._hours = np.array([r.created_at.hour for r in judged], dtype=int)
+        self._cols = np.array(
+            [
+                [r.created_at.hour for r in judged],
+                [HOURS + r.created_at.weekday() for r in judged],
+                [HOURS + WEEKDAYS + self._event_index[r.event or ""] for r in judged],
+            ],
+            dtype=int,
+        ).reshape(3, -1)
+        self._failed = np.array([r.outcome == FAILURE for r in judged], dtype=float)
+        age_days = np.array([(now - r.created_at).total_seconds() / 86400 for r in judged], dtype=float)
+        self._recency = 0.5 ** (np.clip(age_days, 0, None) / self.half_life_days)
+        self._blocks = week_blocks([r.created_at for r in judged])
+        strata: dict[tuple[Any, ...], int] = {}
+        self._strata = np.array(
+            [
+                strata.setdefault((r.workflow_key, r.head_branch or "", block), len(strata))
+                for r, block in zip(judged, self._blocks)
+            ],
+            dtype=int,
+        )
+        self._n_strata = len(strata)
+        self._fit_arrays(np.arange(len(judged)))
+        return self
+
+    # ----- fitting ----------------------------------------------------------------------------
+    def _fit_arrays(self, pick: np.ndarray, start: np.ndarray | None = None, learn_prior: bool = True) -> None:
+        s, cols, y, wf = self._strata[pick], self._cols[:, pick], self._failed[pick], self._wf[pick]
+        h = cols[0]
+        n_s, n_wf = self._n_strata, len(self.workflows_)
+        self.n_runs_ = len(pick)
+        overall = float(y.mean()) if len(y) else 0.0
+        self.overall_failure_rate_ = overall
+        p_bar = min(max(overall, 0.02), 0.98)
+        # A stratum's level starts at (and is weakly held towards) its workflow's failure rate.
+        wf_n = np.bincount(wf, minlength=n_wf)
+        wf_rate = (np.bincount(wf, weights=y, minlength=n_wf) + p_bar) / (wf_n + 1.0)
+        s_wf = np.zeros(n_s, dtype=int)
+        s_wf[s] = wf
+        tau = self.stratum_prior_runs * p_bar * (1 - p_bar)
+        centre = _logit(wf_rate)[s_wf]
+        s_n = np.bincount(s, minlength=n_s)
+        alpha = _logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
+        beta = np.zeros(self._n_cols) if start is None else start.copy()
+        arrays = (s, cols, y, n_s, tau, centre)
+        if learn_prior:
+            strength = self.prior_strength
+            self._penalty = self._penalty_matrix(strength, strength)
+            alpha, beta, hessian = self._newton(arrays, alpha, beta)
+            self._penalty = self._learned_penalty(beta, hessian)
+        alpha, beta, hessian = self._newton(arrays, alpha, beta)
+        self._beta = beta
+        self._covariance = np.linalg.inv(hessian)
+        p = _sigmoid(alpha[s] + beta[cols].sum(axis=0))
+        w = p * (1 - p)
+        # Runs that can inform an hour: their stratum also ran at other hours.
+        s_h = np.bincount(s * HOURS + h, minlength=n_s * HOURS).reshape(n_s, HOURS)
+        mixed = (s_h > 0).sum(axis=1) > 1
+        self.hour_comparable_runs_ = s_h[mixed].sum(axis=0)
+        # Each workflow's own hours: one penalised Newton step from the pooled curve, using the
+        # within-stratum residuals (single-hour strata have none) and their profiled information.
+        # Residuals are taken within their stratum (its mean residual removed, in proportion to
+        # each run's weight), so a stratum that ran at one hour adds nothing, prior pull included.
+        w_s = np.maximum(np.bincount(s, weights=w, minlength=n_s), 1e-12)
+        within = (y - p) - w * (np.bincount(s, weights=y - p, minlength=n_s) / w_s)[s]
+        w_sh = np.bincount(s * HOURS + h, weights=w, minlength=n_s * HOURS).reshape(n_s, HOURS)
+        info = w_sh - w_sh**2 / w_s[:, None]
+        wf_info = np.zeros((n_wf, HOURS))
+        np.add.at(wf_info, s_wf, info)
+        resid = np.bincount(wf * HOURS + h, weights=within, minlength=n_wf * HOURS).reshape(n_wf, HOURS)
+        lam = max(self.prior_strength * p_bar * (1 - p_bar), self._penalty[0, 0])
+        self.workflow_hour_effect_ = circular_smooth(resid, self.neighbour_weight) / (
+            circular_smooth(wf_info, self.neighbour_weight) + lam
+        )
+        self._level_inputs = (wf, cols, y, self._recency[pick], p_bar)
+        self._set_levels()
+
+    def _newton(
+        self, arrays: tuple[Any, ...], alpha: np.ndarray, beta: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Penalised Newton iterations with the stratum levels profiled out (Schur complement),
+        so only within-stratum contrasts inform β; returns α, β and the profiled Hessian."""
+        s, cols, y, n_s, tau, centre = arrays
+        k = self._n_cols
+        alpha, beta = alpha.copy(), beta.copy()
+        hessian = self._penalty.copy()
+        for _ in range(self.iterations):
+            p = _sigmoid(alpha[s] + beta[cols].sum(axis=0))
+            w, r = p * (1 - p), y - p
+            g_alpha = np.bincount(s, weights=r, minlength=n_s) - tau * (alpha - centre)
+            w_s = np.bincount(s, weights=w, minlength=n_s) + tau
+            a = sum(np.bincount(s * k + c, weights=w, minlength=n_s * k) for c in cols).reshape(n_s, k)
+            xtwx = sum(np.bincount(c1 * k + c2, weights=w, minlength=k * k) for c1 in cols for c2 in cols)
+            g_beta = sum(np.bincount(c, weights=r, minlength=k) for c in cols) - self._penalty @ beta
+            hessian = xtwx.reshape(k, k) + self._penalty - (a.T / w_s) @ a
+            step_beta = np.linalg.solve(hessian, g_beta - a.T @ (g_alpha / w_s))
+            step_alpha = (g_alpha - a @ step_beta) / w_s
+            step_beta = np.clip(step_beta, -1.0, 1.0)
+            alpha += np.clip(step_alpha, -3.0, 3.0)
+            beta += step_beta
+            if np.abs(step_beta).max() < 1e-4 and np.abs(step_alpha).max(initial=0.0) < 1e-3:
+                break
+        return alpha, beta, hessian
+
+    def _learned_penalty(self, beta: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+        """How hard to shrink, learned from the data (empirical Bayes, method of moments): the
+        spread of the unshrunk hour (weekday) effects beyond what their noise explains is the
+        prior variance. With no real hour effect the spread is all noise and the effects are
+        shrunk to nothing, so the best of 24 noisy hours is not mistaken for a good hour."""
+        information = np.diag(hessian - self._penalty)
+        unshrunk = beta + (self._penalty @ beta) / np.maximum(information, 1e-9)
+        strengths = []
+        for cols in (slice(0, HOURS), slice(HOURS, HOURS + WEEKDAYS)):
+            info, raw = information[cols], unshrunk[cols]
+            ok = info > 1.0
+            if ok.sum() < 4:
+                strengths.append(self.max_prior_strength)
+                continue
+            centred = raw[ok] - np.average(raw[ok], weights=info[ok])
+            spread = float(np.mean(centred**2) - np.mean(1.0 / info[ok]))
+            strength = 1.0 / spread if spread > 0 else self.max_prior_strength
+            strengths.append(float(np.clip(strength, self.min_prior_strength, self.max_prior_strength)))
+        self.hour_prior_strength_, self.weekday_prior_strength_ = strengths
+        return self._penalty_matrix(*strengths)
+
+    def _penalty_matrix(self, strength: float, weekday_strength: float) -> np.ndarray:
+        """Ridge towards "no effect" plus a pull between neighbouring hours (circular)."""
+        events = self._n_cols - HOURS - WEEKDAYS
+        penalty = np.diag(
+            np.concatenate([np.full(HOURS, strength), np.full(WEEKDAYS, weekday_strength), np.full(events, EVENT_PRIOR_STRENGTH)])
+        )
+        smooth = strength * self.neighbour_weight
+        for hour in range(HOURS):
+            nxt = (hour + 1) % HOURS
+            penalty[hour, hour] += smooth
+            penalty[nxt, nxt] += smooth
+            penalty[hour, nxt] -= smooth
+            penalty[nxt, hour] -= smooth
+        return penalty
+
+    def _set_levels(self) -> None:
+        """Each workflow's recent level (logit), so that at its own runs' hours, weekdays and
+        triggers the model reproduces its recency-weighted failure rate (shrunk with
+        ``level_prior_runs``)."""
+        wf, cols, y, recency, p_bar = self._level_inputs
+        n_wf = len(self.workflows_)
+        offset = self._beta[cols].sum(axis=0) + self.workflow_hour_effect_[wf, cols[0]]
+        weight_sum = np.bincount(wf, weights=recency, minlength=n_wf)
+        fail_sum = np.bincount(wf, weights=recency * y, minlength=n_wf)
+        k = self.level_prior_runs
+        level = _logit((fail_sum + k * p_bar) / (weight_sum + k))
+        for _ in range(8):
+            p = _sigmoid(level[wf] + offset)
+            p0 = _sigmoid(level)
+            grad = fail_sum - np.bincount(wf, weights=recency * p, minlength=n_wf) + k * (p_bar - p0)
+            hess = np.bincount(wf, weights=recency * p * (1 - p), minlength=n_wf) + k * p0 * (1 - p0)
+            level += np.clip(grad / np.maximum(hess, 1e-9), -3.0, 3.0)
+        self.workflow_level_ = level
+        self.workflow_runs_ = weight_sum
+
+    # ----- uncertainty ------------------------------------------------------------------------
+    def resampled(self, rng: np.random.Generator) -> "FailureModel":
+        """A copy fitted on a week-block bootstrap resample of the same runs, with the hour and
+        weekday effects then drawn from their (Laplace) posterior, so that hours with few
+        comparable runs carry their uncertainty (for confidence)."""
+        clone = FailureModel(
+            self.prior_strength,
+            self.half_life_days,
+            self.level_prior_runs,
+            self.neighbour_weight,
+            self.iterations,
+            self.stratum_prior_runs,
+            self.min_prior_strength,
+            self.max_prior_strength,
+        )
+        clone.__dict__.update(
+            {k: v for k, v in self.__dict__.items() if k.startswith("_") or k in ("workflows_", "events_")}
+        )
+        clone._fit_arrays(block_resample(self._blocks, rng), start=self._beta, learn_prior=False)
+        clone._beta = rng.multivariate_normal(clone._beta, clone._covariance, method="cholesky")
+        clone._set_levels()
+        return clone
+
+    # ----- predictions and figures ------------------------------------------------------------
+    @property
+    def hour_factor_(self) -> np.ndarray:
+        """Failure odds at each UTC hour relative to the repository's typical (median) hour."""
+        return np.exp(self._beta[:HOURS] - np.median(self._beta[:HOURS]))
+
+    @property
+    def weekday_factor_(self) -> np.ndarray:
+        weekdays = self._beta[HOURS : HOURS + WEEKDAYS]
+        return np.exp(weekdays - np.median(weekdays))
+
+    def grid(self, workflow_key: str, event: str = "schedule") -> np.ndarray:
+        """Failure probability of an ``event`` run for every UTC minute of the week (hour ×
+        weekday resolution)."""
+        hour, weekday = self._beta[:HOURS], self._beta[HOURS : HOURS + WEEKDAYS]
+        trigger = self._beta[HOURS + WEEKDAYS + self._event_index[event]] if event in self._event_index else 0.0
+        if workflow_key in self._wf_index:
+            i = self._wf_index[workflow_key]
+            level, hour = self.workflow_level_[i] + trigger, hour + self.workflow_hour_effect_[i]
+        else:
+            level = _logit(np.array(self.overall_failure_rate_)) - hour.mean() - weekday.mean()
+        per_hour = _sigmoid(level + hour[None, :] + weekday[:, None])
+        return np.repeat(per_hour.reshape(-1), 60)
+
+    def hour_stats(self) -> list[dict[str, Any]]:
+        """Per UTC hour: runs and observed success rate across the repository (raw, for charts),
+        the fitted failure-odds factor (within workflows), and the runs that informed it."""
+        factor = self.hour_factor_
+        return [
+            {
+                "hour": h,
+                "runs": int(self.hour_runs_[h]),
+                "success_rate": round(1 - self.hour_failures_[h] / self.hour_runs_[h], 4) if self.hour_runs_[h] else None,
+                "failure_factor": round(float(factor[h]), 3),
+                "comparable_runs": int(self.hour_comparable_runs_[h]),
+            }
+            for h in range(HOURS)
+        ]
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
