@@ -24,6 +24,7 @@ no macros, runs ≥ 5 min apart) with the same runs per date and the same spacin
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -563,8 +564,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--confound-worlds", type=int, default=10, help="worlds without, but with broken spells")
     parser.add_argument("--mixed-worlds", type=int, default=8, help="smooth random curves (the original bench)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--weights", type=json.loads, default=None, help='slot-cost weights, e.g. \'{"hour_move": 0.05}\'')
     args = parser.parse_args(argv)
-    weights = Weights()
+    weights = Weights.from_mapping(args.weights)
     plan = [("hour", args.hour_worlds), ("confound", args.confound_worlds), ("mixed", args.mixed_worlds)]
     rows = [run_world(args.seed + i, kind, weights) for kind, count in plan for i in range(count)]
     header = ("kind", "world", "runs", "wfs", "moved", "ours", "naive", ":17", "hash", "hour moves", "valid", "freq", "sec")

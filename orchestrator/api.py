@@ -389,8 +389,10 @@ class WorkflowOrchestratorAPI:
                               message=f"Log {len(entries)} predictions ({source})")
 
     def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
-                      predictor: Any, plans: dict[str, list[dict[str, Any]]]) -> tuple[str | None, str]:
-        """The recommended cron for one workflow, and a sentence saying where it came from.
+                      predictor: Any, plans: dict[str, list[dict[str, Any]]],
+                      ) -> tuple[str | None, str, dict[str, Any] | None]:
+        """The recommended cron for one workflow, a sentence saying where it came from, and the
+        recommendation itself (``None`` without one).
 
         The workflow's file in ``workflows_dir`` gives its schedule; without one (``predict`` run
         outside the checkout, a store imported from elsewhere) the schedule is inferred from the
@@ -406,18 +408,18 @@ class WorkflowOrchestratorAPI:
             plans[workflow.repository] = self._plan(runs, directory, workflow.repository, predictor)
         found = self._recommendation_of(workflow, plans[workflow.repository])
         if found is not None:
-            return found["recommended_schedule"], self._schedule_reason(found)
+            return found["recommended_schedule"], self._schedule_reason(found), found
         own = [r.created_at for r in self._runs_of(workflow) if r.event == "schedule" and r.run_attempt == 1]
         file, found_text = inferred_file(workflow.name, workflow.path, own)
         if file is None:
-            return None, found_text
+            return None, found_text, None
         inferred = recommend(runs, directory if directory.is_dir() else Path("/nonexistent"),
                              repository=workflow.repository, now=self.clock(), predictor=predictor, extra_files=[file])
         rec = self._recommendation_of(workflow, [r for r in inferred["recommendations"] if r.get("path") == file.path])
         if rec is None:
-            return file.schedules[0].expression, found_text
+            return file.schedules[0].expression, found_text, None
         rec = decide(rec, DEFAULT_MIN_CONFIDENCE)
-        return rec["recommended_schedule"], f"{found_text} {self._schedule_reason(rec)}"
+        return rec["recommended_schedule"], f"{found_text} {self._schedule_reason(rec)}", rec
 
     def _plan(self, runs: Sequence[RunRecord], directory: Path, repository: str, predictor: Any) -> list[dict[str, Any]]:
         """The recommendations for the scheduled workflow files in ``directory`` (none without it)."""
@@ -441,28 +443,43 @@ class WorkflowOrchestratorAPI:
 
     def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any,
                     plans: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-        """The seed's prediction fields and ours; figures the history cannot give are ``None``."""
-        described = self._described(workflow, predictor)
-        schedule, schedule_reason = self._schedule_for(workflow, workflows_dir, predictor, plans)
+        """The seed's prediction fields and ours; figures the history cannot give are ``None``.
+
+        For a scheduled workflow the figures are those of the next run at the recommended slot,
+        exactly as ``recommend`` shows them (one answer per question; ``prediction_for`` names
+        the slot and tick); otherwise the learning stage's forecast for a run now.
+        """
+        schedule, schedule_reason, rec = self._schedule_for(workflow, workflows_dir, predictor, plans)
+        slot = (rec or {}).get("prediction_for")
+        current = ((rec or {}).get("slot_forecasts") or {}).get("current") or {}
+        at = parse_time(current["at"]) if current.get("at") else None
+        described = self._described(workflow, predictor, at, "schedule" if at else None)
+        figures = rec if slot and slot.get("at") else described
+        where = (f"Figures are for the next run at {slot['schedule']} ({slot['at']}, a scheduled run)"
+                 f"{'' if slot['schedule'] == current.get('schedule') else ', moved from the current slot by the hour effects'}."
+                 if figures is rec else f"Figures are for a run starting now ({format_time(self.clock())}).")
         return {
             "workflow_name": workflow.name,
             "workflow": workflow.to_dict(),
             "recommended_schedule": schedule,
             "confidence": described["confidence"],
-            "expected_duration_seconds": described["expected_duration_seconds"],
-            "duration_p90_seconds": described["duration_p90_seconds"],
-            "predicted_success_rate": described["predicted_success_rate"],
+            "expected_duration_seconds": figures["expected_duration_seconds"],
+            "duration_p90_seconds": figures["duration_p90_seconds"],
+            "predicted_success_rate": figures["predicted_success_rate"],
+            "prediction_for": slot if figures is rec else {"schedule": None, "at": format_time(self.clock()), "event": None},
             "resource_impact": described["resource_impact"],
-            "reasoning": [*described["reasoning"], schedule_reason],
+            "reasoning": [*described["reasoning"], where, schedule_reason],
             "measured_error": described.get("measured_error"),
             "baselines": described.get("baselines"),
             "n_runs": described["n_runs"],
         }
 
-    def _described(self, workflow: catalog.Workflow, predictor: Any) -> dict[str, Any]:
-        """The learning stage's answer for the workflow, or unknowns saying why there is none."""
+    def _described(self, workflow: catalog.Workflow, predictor: Any, at: datetime | None = None,
+                   event: str | None = None) -> dict[str, Any]:
+        """The learning stage's answer for the workflow (a run at ``at``, default now), or
+        unknowns saying why there is none."""
         if predictor is not None and predictor.knows(workflow.key):
-            return predictor.describe(workflow.key, at=self.clock())
+            return predictor.describe(workflow.key, at=at or self.clock(), event=event)
         why = ("it has no runs yet" if workflow.runs == 0
                else f"none of its {_count(workflow.runs, 'run')} has finished with a success or failure")
         return {**_unknown_figures(), "reasoning": [f"No prediction for {workflow.name}: {why}."], "n_runs": 0}

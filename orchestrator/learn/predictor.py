@@ -123,14 +123,15 @@ class Predictor:
         self._check()
         return workflow_key in self.n_runs_
 
-    def describe(self, workflow_key: str, at: datetime | None = None) -> dict[str, Any]:
-        """Everything ``predict`` shows for one workflow, with the reasons and measured errors."""
+    def describe(self, workflow_key: str, at: datetime | None = None, event: str | None = None) -> dict[str, Any]:
+        """Everything ``predict`` shows for one workflow's run at ``at`` (by ``event``, default
+        its most common), with the reasons and measured errors."""
         self._check()
         if workflow_key not in self.n_runs_:
             raise WorkflowNotFound(f"workflow {workflow_key!r} has no completed runs in the store; "
                                    "run sync (or import) first, or check the name with `workflows`")
         at = at or datetime.now(timezone.utc)
-        row = self.predict_table([RunContext(workflow_key, at)]).iloc[0]
+        row = self.predict_table([RunContext(workflow_key, at, event)]).iloc[0]
         n = int(self.n_runs_[workflow_key])
         measured = self.forecaster_.measured(workflow_key)
         usage = self.usage_.loc[workflow_key]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-__all__ = ["md", "code", "html", "mermaid_label", "table", "details", "one_line"]
+__all__ = ["md", "md_with_code", "code", "html", "mermaid_label", "table", "details", "one_line"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Punctuation that opens or closes an inline construct anywhere in a line: code, emphasis, links
@@ -69,6 +69,23 @@ def md(text: object, limit: int = 300) -> str:
     escaped = _ENTITY.sub("&amp;", escaped).replace("<", "&lt;").replace(">", "&gt;")
     escaped = _AUTOLINK.sub(lambda m: "&#58;//" if m.group(0) == "://" else m.group(0)[:3] + "&#46;", escaped)
     return escaped.replace("@", "&#64;")
+
+
+#: What a code span inside a reason may hold to be rendered as one: crons, paths, setting names.
+#: Anything else between backticks (a hostile workflow name) is escaped like the rest of the text.
+_PLAIN_SPAN = re.compile(r"`([\w*/,.:\- ]+)`")
+
+
+def md_with_code(text: object, limit: int = 500) -> str:
+    r""":func:`md` for a reason line, whose `` `...` `` spans of crons, paths or setting names
+    render as code spans (``code``) instead of showing their backticks and escaped ``\*``."""
+    value = one_line(text, limit)
+    parts, last = [], 0
+    for span in _PLAIN_SPAN.finditer(value):
+        parts += [md(value[last : span.start()], limit), code(span.group(1), limit)]
+        last = span.end()
+    parts.append(md(value[last:], limit))
+    return "".join(parts)
 
 
 def _escaped_marker(match: re.Match[str]) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from .markdown import code, details, html, md, mermaid_label, table
+from .markdown import code, details, html, md, md_with_code, mermaid_label, table
 
 __all__ = ["SummaryContext", "build_summary", "cron_text", "crons_of", "liveness_warnings", "timeout_of", "MAX_TABLE_ROWS"]
 
@@ -178,7 +178,7 @@ def _reasoning(ctx: SummaryContext) -> str:
         if not lines:
             continue
         verdict = "change" if rec.get("change") else "keep"
-        bullets = "\n".join(f"- {md(line, 500)}" for line in lines[:12])
+        bullets = "\n".join(f"- {md_with_code(line)}" for line in lines[:12])
         blocks.append(f"**{md(_name(rec))}** ({verdict})\n\n{bullets}")
     return "\n\n".join(blocks) if len(blocks) > 1 else ""
 
@@ -257,6 +257,10 @@ def _success_chart(ctx: SummaryContext) -> str:
     points = sorted(((h + shift) % 24, r, n) for h, r, n in ctx.success_by_hour if r is not None)
     if not points:
         return ""
+    rows = [[f"{h:02d}:00", _percent(r), str(n)] for h, r, n in points]
+    rows_md = table([f"Hour ({md(zone)})", "Success", "Runs"], rows, "lrr")
+    if len(points) < 2:  # one bar is not a chart
+        return f"### Success rate by hour\n\n{rows_md}"
     hours = ", ".join(str(h) for h, _, _ in points)
     values = ", ".join(f"{100 * r:.0f}" for _, r, _ in points)
     body = (
@@ -266,14 +270,17 @@ def _success_chart(ctx: SummaryContext) -> str:
         '    y-axis "Success %" 0 --> 100\n'
         f"    bar [{values}]"
     )
-    rows = [[f"{h:02d}:00", _percent(r), str(n)] for h, r, n in points]
-    return _chart("Success rate by hour", body, table([f"Hour ({md(zone)})", "Success", "Runs"], rows, "lrr"))
+    return _chart("Success rate by hour", body, rows_md)
 
 
 def _delay_chart(ctx: SummaryContext) -> str:
     points = [(m, d, n) for m, d, n in ctx.delay_by_minute if d is not None]
     if not points:
         return ""
+    rows = [[f":{m:02d}", _duration(d), str(n)] for m, d, n in points]
+    rows_md = table(["Minute", "Median delay", "Ticks"], rows, "lrr")
+    if len(points) < 2:  # one point is not a line
+        return f"### Schedule delay by minute\n\n{rows_md}"
     minutes = ", ".join(str(m) for m, _, _ in points)
     values = ", ".join(f"{d / 60:.1f}" for _, d, _ in points)
     body = (
@@ -283,8 +290,7 @@ def _delay_chart(ctx: SummaryContext) -> str:
         '    y-axis "Delay (min)"\n'
         f"    line [{values}]"
     )
-    rows = [[f":{m:02d}", _duration(d), str(n)] for m, d, n in points]
-    return _chart("Schedule delay by minute", body, table(["Minute", "Median delay", "Ticks"], rows, "lrr"))
+    return _chart("Schedule delay by minute", body, rows_md)
 
 
 def day_windows(ctx: SummaryContext) -> list[tuple[str, str, datetime, datetime]]:

@@ -19,7 +19,8 @@ def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
     """A copy of ``rec`` where a change below ``min_confidence`` becomes a keep, with its reason.
 
     A keep recommends the current schedule (``recommended_schedule`` is the current cron, so code
-    that applies it changes nothing); the slot that was considered stays in
+    that applies it changes nothing, and the duration and success figures are the current
+    slot's, ``prediction_for`` saying so); the slot that was considered stays in
     ``considered_schedule`` and the first reason, so a person can see what was weighed.
     """
     out = dict(rec)
@@ -42,4 +43,9 @@ def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
             out["recommended_schedules"] = list(rec["current_schedule"])
         if rec.get("current_human"):
             out["recommended_human"] = rec["current_human"][0]
+        current = (rec.get("slot_forecasts") or {}).get("current")
+        if current:  # the figures follow the slot that is recommended: now the current one
+            for name in ("expected_duration_seconds", "duration_p90_seconds", "predicted_success_rate"):
+                out[name] = current[name]
+            out["prediction_for"] = {k: current[k] for k in ("schedule", "at", "event")}
     return out

@@ -20,7 +20,7 @@ from ..learn.delay import block_resample, week_blocks
 from ..model import FAILURE, SUCCESS, RunRecord
 from .scoring import circular_smooth
 
-__all__ = ["FailureModel", "CODE_IN_FLUX_EVENTS"]
+__all__ = ["FailureModel", "CODE_IN_FLUX_EVENTS", "logit"]
 
 #: Runs of code under review: whether they fail follows when their authors push unfinished work,
 #: not what the hour does to a run, so they do not inform the hour effects of scheduled runs.
@@ -124,14 +124,13 @@ class FailureModel:
         s_wf = np.zeros(n_s, dtype=int)
         s_wf[s] = wf
         tau = self.stratum_prior_runs * p_bar * (1 - p_bar)
-        centre = _logit(wf_rate)[s_wf]
+        centre = logit(wf_rate)[s_wf]
         s_n = np.bincount(s, minlength=n_s)
-        alpha = _logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
+        alpha = logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
         beta = np.zeros(self._n_cols) if start is None else start.copy()
         arrays = (s, cols, y, n_s, tau, centre)
         if learn_prior:
-            strength = self.prior_strength
-            self._penalty = self._penalty_matrix(strength, strength)
+            self._penalty = self._penalty_matrix(self.prior_strength, self.prior_strength)
             alpha, beta, hessian = self._newton(arrays, alpha, beta)
             self._penalty = self._learned_penalty(beta, hessian)
         alpha, beta, hessian = self._newton(arrays, alpha, beta)
@@ -154,7 +153,7 @@ class FailureModel:
         wf_info = np.zeros((n_wf, HOURS))
         np.add.at(wf_info, s_wf, info)
         resid = np.bincount(wf * HOURS + h, weights=within, minlength=n_wf * HOURS).reshape(n_wf, HOURS)
-        lam = max(self.prior_strength * p_bar * (1 - p_bar), self._penalty[0, 0])
+        lam = np.maximum(self.prior_strength * p_bar * (1 - p_bar), np.diag(self._penalty)[:HOURS])
         self.workflow_hour_effect_ = circular_smooth(resid, self.neighbour_weight) / (
             circular_smooth(wf_info, self.neighbour_weight) + lam
         )
@@ -189,39 +188,48 @@ class FailureModel:
         return alpha, beta, hessian
 
     def _learned_penalty(self, beta: np.ndarray, hessian: np.ndarray) -> np.ndarray:
-        """How hard to shrink, learned from the data (empirical Bayes, method of moments): the
-        spread of the unshrunk hour (weekday) effects beyond what their noise explains is the
-        prior variance. With no real hour effect the spread is all noise and the effects are
-        shrunk to nothing, so the best of 24 noisy hours is not mistaken for a good hour."""
+        """How hard to shrink each effect, learned from the data (empirical Bayes).
+
+        Hours: a real hour effect is sparse (a flaky dependency two to four hours a night, the
+        rest of the day ordinary), which one normal prior over 24 hours cannot express: the many
+        ordinary hours make its variance small and it flattens the bad window too. So each hour's
+        unshrunk effect is read as either no effect or an effect from a spread learned from the
+        data (a spike-and-slab mixture fitted by EM, :func:`sparse_shrinkage`), and its ridge is
+        set so that the fit lands on that posterior mean: a noisy hour is shrunk to nothing, an
+        hour whose evidence stands out keeps most of it. Weekdays: one normal prior whose
+        variance is the spread of the unshrunk effects beyond their noise (method of moments).
+        With no real effect, the spread is all noise and everything is shrunk to nothing, so the
+        best of 24 noisy hours is not mistaken for a good hour.
+        """
         information = np.diag(hessian - self._penalty)
         unshrunk = beta + (self._penalty @ beta) / np.maximum(information, 1e-9)
-        strengths = []
-        for cols in (slice(0, HOURS), slice(HOURS, HOURS + WEEKDAYS)):
-            info, raw = information[cols], unshrunk[cols]
-            ok = info > 1.0
-            if ok.sum() < 4:
-                strengths.append(self.max_prior_strength)
-                continue
+        hours = slice(0, HOURS)
+        hour_strength = sparse_shrinkage(unshrunk[hours], information[hours], self.max_prior_strength)
+        hour_strength = np.clip(hour_strength, self.min_prior_strength, self.max_prior_strength)
+        info, raw = information[HOURS : HOURS + WEEKDAYS], unshrunk[HOURS : HOURS + WEEKDAYS]
+        ok = info > 1.0
+        weekday_strength = self.max_prior_strength
+        if ok.sum() >= 4:
             centred = raw[ok] - np.average(raw[ok], weights=info[ok])
             spread = float(np.mean(centred**2) - np.mean(1.0 / info[ok]))
-            strength = 1.0 / spread if spread > 0 else self.max_prior_strength
-            strengths.append(float(np.clip(strength, self.min_prior_strength, self.max_prior_strength)))
-        self.hour_prior_strength_, self.weekday_prior_strength_ = strengths
-        return self._penalty_matrix(*strengths)
+            if spread > 0:
+                weekday_strength = float(np.clip(1.0 / spread, self.min_prior_strength, self.max_prior_strength))
+        self.hour_prior_strength_, self.weekday_prior_strength_ = hour_strength, weekday_strength
+        return self._penalty_matrix(hour_strength, weekday_strength, smooth=0.0)
 
-    def _penalty_matrix(self, strength: float, weekday_strength: float) -> np.ndarray:
-        """Ridge towards "no effect" plus a pull between neighbouring hours (circular)."""
+    def _penalty_matrix(self, hour: np.ndarray | float, weekday: float, smooth: float | None = None) -> np.ndarray:
+        """Ridge towards "no effect" (per hour, per weekday, per trigger), plus a pull between
+        neighbouring hours (circular; ``neighbour_weight`` × the hour ridge unless given)."""
         events = self._n_cols - HOURS - WEEKDAYS
-        penalty = np.diag(
-            np.concatenate([np.full(HOURS, strength), np.full(WEEKDAYS, weekday_strength), np.full(events, EVENT_PRIOR_STRENGTH)])
-        )
-        smooth = strength * self.neighbour_weight
-        for hour in range(HOURS):
-            nxt = (hour + 1) % HOURS
-            penalty[hour, hour] += smooth
-            penalty[nxt, nxt] += smooth
-            penalty[hour, nxt] -= smooth
-            penalty[nxt, hour] -= smooth
+        hour = np.broadcast_to(np.asarray(hour, dtype=float), (HOURS,))
+        penalty = np.diag(np.concatenate([hour, np.full(WEEKDAYS, weekday), np.full(events, EVENT_PRIOR_STRENGTH)]))
+        pull = float(np.min(hour)) * self.neighbour_weight if smooth is None else smooth
+        for h in range(HOURS):
+            nxt = (h + 1) % HOURS
+            penalty[h, h] += pull
+            penalty[nxt, nxt] += pull
+            penalty[h, nxt] -= pull
+            penalty[nxt, h] -= pull
         return penalty
 
     def _set_levels(self) -> None:
@@ -234,7 +242,7 @@ class FailureModel:
         weight_sum = np.bincount(wf, weights=recency, minlength=n_wf)
         fail_sum = np.bincount(wf, weights=recency * y, minlength=n_wf)
         k = self.level_prior_runs
-        level = _logit((fail_sum + k * p_bar) / (weight_sum + k))
+        level = logit((fail_sum + k * p_bar) / (weight_sum + k))
         for _ in range(8):
             p = _sigmoid(level[wf] + offset)
             p0 = _sigmoid(level)
@@ -287,9 +295,47 @@ class FailureModel:
             i = self._wf_index[workflow_key]
             level, hour = self.workflow_level_[i] + trigger, hour + self.workflow_hour_effect_[i]
         else:
-            level = _logit(np.array(self.overall_failure_rate_)) - hour.mean() - weekday.mean()
+            level = logit(np.array(self.overall_failure_rate_)) - hour.mean() - weekday.mean()
         per_hour = _sigmoid(level + hour[None, :] + weekday[:, None])
         return np.repeat(per_hour.reshape(-1), 60)
+
+    def hour_evidence(self, window: Sequence[int]) -> dict[str, Any]:
+        """How the ``window`` hours compare with the other hours, within workflows.
+
+        Only strata with runs both inside and outside the window count (the comparisons the
+        model learns from). ``weeks_worse`` of ``weeks`` is the persistence test: in how many
+        weeks the window's runs failed more often than the same workflows' runs at other hours
+        that week; ``workflows_worse`` of ``workflows`` counts the workflows whose runs show it
+        over the whole history. ``odds`` is the fitted failure odds of the window relative to
+        the other hours (pooled across workflows).
+        """
+        inside = np.isin(self._hours, np.asarray(list(window), dtype=int))
+        n_s = self._n_strata
+        n_in = np.bincount(self._strata, weights=inside, minlength=n_s)
+        n_out = np.bincount(self._strata, weights=~inside, minlength=n_s)
+        f_in = np.bincount(self._strata, weights=inside * self._failed, minlength=n_s)
+        f_out = np.bincount(self._strata, weights=~inside * self._failed, minlength=n_s)
+        both = (n_in > 0) & (n_out > 0)
+        weight = np.where(both, n_in * n_out / np.maximum(n_in + n_out, 1), 0.0)
+        gap = np.where(both, f_in / np.maximum(n_in, 1) - f_out / np.maximum(n_out, 1), 0.0)
+        stratum_week = np.zeros(n_s, dtype=int)
+        stratum_week[self._strata] = self._blocks
+        stratum_wf = np.zeros(n_s, dtype=int)
+        stratum_wf[self._strata] = self._wf
+        by_week = np.bincount(stratum_week, weights=weight * gap)
+        week_seen = np.bincount(stratum_week, weights=both) > 0
+        by_wf = np.bincount(stratum_wf, weights=weight * gap, minlength=len(self.workflows_))
+        wf_seen = np.bincount(stratum_wf, weights=both, minlength=len(self.workflows_)) > 0
+        hours = self._beta[:HOURS]
+        rest = [h for h in range(HOURS) if h not in set(window)]
+        odds = float(np.exp(hours[list(window)].mean() - np.median(hours[rest]))) if rest else 1.0
+        return {
+            "odds": odds,
+            "weeks": int(week_seen.sum()),
+            "weeks_worse": int((by_week[week_seen] > 0).sum()),
+            "workflows": int(wf_seen.sum()),
+            "workflows_worse": int((by_wf[wf_seen] > 0).sum()),
+        }
 
     def hour_stats(self) -> list[dict[str, Any]]:
         """Per UTC hour: runs and observed success rate across the repository (raw, for charts),
@@ -307,7 +353,36 @@ class FailureModel:
         ]
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def sparse_shrinkage(raw: np.ndarray, information: np.ndarray, max_strength: float) -> np.ndarray:
+    """Per-effect ridge strengths that reproduce a spike-and-slab posterior mean.
+
+    Each unshrunk effect ``raw[i]`` (centred on the information-weighted mean) with noise
+    variance ``1 / information[i]`` is modelled as ``N(0, v)`` (no effect) with probability
+    ``1 − π`` or ``N(0, v + σ²)`` (an effect) with probability ``π``; π and σ² are fitted by
+    EM. The posterior mean is ``P(effect | raw) · σ² / (σ² + v) · raw``, and the ridge ``λ`` with
+    ``raw · info / (info + λ)`` equal to it is returned (``max_strength`` where it is nothing).
+    """
+    info = np.maximum(information, 1e-9)
+    v = 1.0 / info
+    x = raw - np.average(raw, weights=info)
+    pi, s2 = 0.2, max(float(np.average(x**2, weights=info) - np.mean(v)), 0.05)
+    for _ in range(100):
+        slab = pi * _normal(x, v + s2)
+        spike = (1 - pi) * _normal(x, v)
+        r = slab / np.maximum(slab + spike, 1e-300)
+        pi = float(np.clip(r.mean(), 1e-3, 0.5))
+        # The slab's variance: each effect's excess over its noise, weighted by how likely it is an effect.
+        s2 = float(np.clip(np.sum(r * (x**2 - v)) / max(r.sum(), 1e-9), 0.05, 25.0))
+    keep = r * s2 / (s2 + v)  # share of the unshrunk effect kept
+    return np.where(keep > 1e-6, info * (1.0 / np.maximum(keep, 1e-6) - 1.0), max_strength)
+
+
+def _normal(x: np.ndarray, variance: np.ndarray | float) -> np.ndarray:
+    return np.exp(-(x**2) / (2 * variance)) / np.sqrt(2 * np.pi * variance)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 − p)), clipped away from 0 and 1."""
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 

@@ -8,13 +8,16 @@ move provably keeps frequency and spacing.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..learn.delay import ScheduleDelayModel, TickObservation, match_ticks
 from ..model import RunRecord
+from .forecast import ModelLevel
 from .cron import MIN_GAP_MINUTES, Cron, frequency_signature, is_round_minute
 from .scoring import WEEK_MINUTES, Weights, window_occupancy
 from .slots import DurationShape, Horizon, duration_by_hour, horizon_for
@@ -66,6 +69,7 @@ class WorkflowPlan:
     duration_source: str
     entries: list[PlanEntry]
     observations: list[TickObservation]
+    level: ModelLevel | None = None  # the predictor's forecast at the current slot's next tick
 
 
 def plan_workflow(
@@ -73,12 +77,12 @@ def plan_workflow(
     key: str,
     history: list[RunRecord],
     shape: DurationShape,
-    model_level: tuple[float, float] | None,
+    level: ModelLevel | None,
     model_note: str,
     now: datetime,
 ) -> WorkflowPlan:
-    """Durations, rotations and matched ticks of one workflow (``model_level`` from the predictor)."""
-    p50, p90, source = duration_by_hour(key, history, shape, model_level)
+    """Durations, rotations and matched ticks of one workflow (``level`` from the predictor)."""
+    p50, p90, source = duration_by_hour(key, history, shape, level)
     source += model_note
     entries = [PlanEntry(c, horizon_for(c, now), c.rotations()) for c in file.schedules]
     scheduled = [r.created_at for r in history if r.event == "schedule"]
@@ -89,7 +93,7 @@ def plan_workflow(
         shortest = min(c.min_gap_minutes for c in file.schedules) * 60.0
         limit = min(MAX_SCHEDULE_DELAY_SECONDS, max(shortest, MIN_GAP_MINUTES * 60.0))
         observations = match_ticks(key, ticks, scheduled, max_delay_seconds=limit)
-    return WorkflowPlan(file, key, history, p50, p90, source, entries, observations)
+    return WorkflowPlan(file, key, history, p50, p90, source, entries, observations, level)
 
 
 def delay_grids(model: ScheduleDelayModel) -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +131,7 @@ def choose(
     cold: bool,
     busy_known: bool,
     resampled_tables: list[np.ndarray] | None = None,
+    evidence: Callable[[Sequence[int]], dict[str, Any]] | None = None,
 ) -> None:
     """Pick the rotation: by the learned costs, or by the path hash on a cold start.
 
@@ -135,6 +140,13 @@ def choose(
     best slot in the current hour by ``hour_move``, so a nightly job only leaves its hour for a
     clear expected saving. The resampled tables (every learned term refitted on a week-block
     bootstrap of the history) then say how often the decision holds (``entry.holds``).
+
+    An hour move whose gain over the best slot in the current hour is mostly failure risk must
+    also pass the persistence test (``evidence``, :meth:`.failure.FailureModel.hour_evidence`):
+    the current hours must have been worse than the same workflows' other hours in most of the
+    weeks that compare them. A
+    workflow's own broken spell, bounded in time, does not pass it; a flaky window every night does.
+    "Most weeks" is a one-sided sign test at ``PERSISTENCE_LEVEL`` (:func:`lasting`).
     """
     if entry.cron.min_gap_minutes < MIN_GAP_MINUTES:
         entry.note = f"runs less than {MIN_GAP_MINUTES} min apart, which GitHub does not honour; left unchanged"
@@ -151,8 +163,10 @@ def choose(
         entry.costs = entry.tables["total"][mows].mean(axis=1)
         net = entry.costs[0] - entry.costs - churn(entry, weights)
         pick = int(np.argmax(net)) if net.max() > 0 else 0
+        if pick and hour_distance(entry.rotations[pick]) and evidence is not None:
+            pick, net = _persistent_hour_move(entry, pick, net, mows, weights, evidence)
         best = int(np.argmin(entry.costs))
-        if hour_distance(entry.rotations[best]) != hour_distance(entry.rotations[pick]):
+        if entry.declined is None and hour_distance(entry.rotations[best]) != hour_distance(entry.rotations[pick]):
             entry.declined = (
                 f"`{entry.cron.shifted(*entry.rotations[best]).expression}` would save a further "
                 f"{entry.costs[pick] - entry.costs[best]:.3f} per run, less than the {weights.hour_move:g} "
@@ -167,17 +181,50 @@ def choose(
         entry.chosen = pick
 
 
-def _holds(entry: PlanEntry, pick: int, net: np.ndarray, weights: Weights) -> np.ndarray:
-    """In which resamples the decision holds, judged on the measured terms only (the fixed
-    round-minute prior is left out, so a move it alone favours holds about half the time).
+def _persistent_hour_move(
+    entry: PlanEntry,
+    pick: int,
+    net: np.ndarray,
+    mows: np.ndarray,
+    weights: Weights,
+    evidence: Callable[[Sequence[int]], dict[str, Any]],
+) -> tuple[int, np.ndarray]:
+    """``pick`` and ``net``, unless what ``pick`` gains over the best slot in the current hour is
+    mostly failure risk that the persistence test does not back: then the best rotation within
+    the current hour, and ``net`` with the other hours ruled out."""
+    same_hour = np.array([hour_distance(r) == 0 for r in entry.rotations])
+    rival = int(np.argmax(np.where(same_hour, net, -np.inf)))
+    failure = weights.failure * entry.tables["failure"][mows].mean(axis=1)
+    if failure[rival] - failure[pick] < 0.5 * (entry.costs[rival] - entry.costs[pick]):
+        return pick, net  # the hour move is mostly about delays, drops or overlap, not failures
+    # Only the current hours are tested: the new ones were picked as the best of many, so a test
+    # of them would be flattered by the choice.
+    hours_now = sorted({int(h) for h in (mows[0] // 60) % 24})
+    now = evidence(hours_now)
+    if lasting(now["weeks"], now["weeks_worse"]):
+        return pick, net
+    entry.declined = (
+        f"`{entry.cron.shifted(*entry.rotations[pick]).expression}` would save {failure[rival] - failure[pick]:.3f} "
+        f"failed runs per run, but {_hours_text(hours_now)} UTC ran worse than the same workflows' other hours "
+        f"in only {now['weeks_worse']} of {now['weeks']} weeks: no lasting hour effect, so the hour is kept"
+    )
+    return (rival if net[rival] > 0 else 0), np.where(same_hour, net, -np.inf)
 
-    A move holds when it saves against the current schedule and, if it changes the hour, also
-    against the best slot in the current hour. A keep holds when the best alternative's saving
-    stays below its churn.
+
+def _holds(entry: PlanEntry, pick: int, net: np.ndarray, weights: Weights) -> np.ndarray:
+    """In which resamples the decision holds: the same rule applied to the measured terms only
+    (the fixed round-minute prior is left out, so a move that only the prior favours holds in
+    none of them and cannot headline as confident).
+
+    A move holds when it really saves: its measured saving over the current schedule is at least
+    ``min_improvement`` and, if it changes the hour, it also beats the best slot in the current
+    hour (so the minute's gain cannot vouch for the hour). A keep holds when the best
+    alternative's measured saving stays below its churn.
     """
     boot = entry.boot  # resamples × rotations, measured cost per run
+    cost_of_moving = churn(entry, weights)
     if pick:
-        holds = boot[:, pick] < boot[:, 0]
+        holds = boot[:, 0] - boot[:, pick] >= weights.min_improvement
         if hour_distance(entry.rotations[pick]):
             same_hour = [i for i, r in enumerate(entry.rotations) if hour_distance(r) == 0]
             rival = min(same_hour, key=lambda i: float(entry.costs[i]))
@@ -186,7 +233,25 @@ def _holds(entry: PlanEntry, pick: int, net: np.ndarray, weights: Weights) -> np
     if len(net) < 2:
         return np.ones(len(boot), dtype=bool)
     rival = 1 + int(np.argmax(net[1:]))
-    return boot[:, 0] - boot[:, rival] < churn(entry, weights)[rival]
+    return boot[:, 0] - boot[:, rival] < cost_of_moving[rival]
+
+
+#: The persistence test's level: the current hours must be worse in more weeks than a fair coin
+#: would make them (one-sided sign test), so a hour with no effect passes one time in ten.
+PERSISTENCE_LEVEL = 0.1
+
+
+def lasting(weeks: int, showing: int) -> bool:
+    """Whether an effect showed in clearly more than half of ``weeks`` (``showing`` of them)."""
+    tail = sum(math.comb(weeks, k) for k in range(showing, weeks + 1)) / 2.0**weeks if weeks else 1.0
+    return tail <= PERSISTENCE_LEVEL
+
+
+def _hours_text(hours: Sequence[int]) -> str:
+    """``[4, 5]`` → ``04:00–06:00``; other sets as a list of hours."""
+    if len(hours) > 1 and hours == list(range(hours[0], hours[-1] + 1)):
+        return f"{hours[0]:02d}:00–{(hours[-1] + 1) % 24:02d}:00"
+    return ", ".join(f"{h:02d}:00" for h in hours)
 
 
 def _cold_rotations(entry: PlanEntry, path: str, busy_known: bool) -> list[int]:

@@ -30,7 +30,7 @@ def explain(
     weights: Weights,
     overlaps_now: Sequence[dict[str, Any]],
 ) -> list[str]:
-    """The reasons behind one workflow's recommendation, most decisive first."""
+    """The reasons behind one workflow's recommendation: short sentences, most decisive first."""
     entry = plan.entries[0]
     mows = entry.horizon.minutes_of_week([entry.rotations[0], entry.rotations[entry.chosen]])
     hour_now, hour_new = (_most_common((m // 60) % 24) for m in mows)
@@ -48,11 +48,11 @@ def explain(
             f"minute :{minute_new:02d} comes from a stable hash of the path (like Jenkins H) and the hour from the "
             "repository's quietest period when push activity is known; low confidence"
         )
-    lines.append(_hours(failure, hour_now, hour_new))
+    lines.append(_hours(failure, result, weights, hour_now, (hour_new, minute_new)))
     if result["change"] and not result["cold_start"]:
         lines.append(_saving(result, weights))
     if entry.declined:
-        lines.append(f"Fewest hours moved: {entry.declined}")
+        lines.append(f"Hour kept: {entry.declined}")
     lines.extend(_minutes(delay, minute_now, minute_new))
     if overlaps_now:
         lines.append(
@@ -72,15 +72,25 @@ def explain(
             + (f" vs {new_active:.2f} at the recommended slot" if result["change"] else "")
             + " (push and pull_request runs plus other schedules)"
         )
-    if result["expected_duration_seconds"] is not None and result["duration_p90_seconds"] is not None:
-        lines.append(
-            f"Expected duration {result['expected_duration_seconds'] / 60:.1f} min "
-            f"(p90 {result['duration_p90_seconds'] / 60:.1f} min) at hour {hour_new} UTC, from {plan.duration_source}"
-        )
+    lines.append(_next_run(result, plan))
     lines.append(_confidence(result, weights))
     lines.extend(f"Warning: {w}" for w in result["liveness"]["warnings"])
     lines.extend(f"Warning: {w}" for w in result["timeout_minutes"]["warnings"])
     return lines
+
+
+def _next_run(result: dict[str, Any], plan: "WorkflowPlan") -> str:
+    """Which run the headline figures are for, and where they come from."""
+    slot = result["prediction_for"]
+    if result["expected_duration_seconds"] is None or not slot.get("at"):
+        return f"Next run of `{slot['schedule']}`: duration and success unknown until the workflow has run"
+    source = ("the learning model's forecast for the current slot" if plan.level else "this workflow's runs")
+    moved = slot["schedule"] != result["current_schedule"][0]
+    return (
+        f"Next run at `{slot['schedule']}` ({slot['at']}): p50 {result['expected_duration_seconds'] / 60:.1f} min, "
+        f"p90 {result['duration_p90_seconds'] / 60:.1f} min, success {result['predicted_success_rate']:.0%}; "
+        f"from {source}{', moved to this slot by the hour effects' if moved else ''}"
+    )
 
 
 def _most_common(values: np.ndarray) -> int:
@@ -93,17 +103,19 @@ def _decision(plan: "WorkflowPlan", result: dict[str, Any], weights: Weights) ->
         now_cost = sum(e.get("current", 0.0) for e in scored)
         new_cost = sum(e.get("recommended", 0.0) for e in scored)
         return (
-            f"Move from {result['current_human'][0]} to {result['recommended_human']}: "
-            f"expected cost per run {now_cost:.3f} → {new_cost:.3f}"
+            f"Move `{result['current_schedule'][0]}` to `{result['recommended_schedule']}` "
+            f"({result['recommended_human']}): expected cost per run {now_cost:.3f} → {new_cost:.3f} "
+            "(1 = one failed run)"
         )
     notes = [e["note"] for e in scored if e.get("note")]
+    current = ", ".join(f"`{c}`" for c in result["current_schedule"])
     if notes:
-        return f"Keep {', '.join(result['current_schedule'])}: " + "; ".join(notes)
+        return f"Keep {current}: " + "; ".join(notes)
     entry = plan.entries[0]
     saving = float(entry.costs[0] - entry.costs.min()) if entry.costs.size else 0.0
     return (
-        f"Keep {', '.join(result['current_schedule'])}: no slot with the same frequency saves at least "
-        f"{weights.min_improvement:g} per run (best saves {saving:.3f})"
+        f"Keep {current}: no slot with the same frequency saves enough per run to be worth the change "
+        f"(best saves {saving:.3f}; a move must save {weights.min_improvement:g}, another hour {weights.hour_move:g} more)"
     )
 
 
@@ -146,29 +158,47 @@ def _saving(result: dict[str, Any], weights: Weights) -> str:
     return line
 
 
-def _hours(failure: FailureModel, hour_now: int, hour_new: int) -> str:
-    """The fitted hour effect (within workflows), then the raw figures it was freed from."""
+def _window(failure: FailureModel, hour: int) -> list[int]:
+    """``hour`` and its neighbours that are as clearly worse (at least half its log-odds)."""
+    factor = failure.hour_factor_
+    if factor[hour] < 1.25:
+        return [hour]
+    window = [hour]
+    for step in (-1, 1):
+        h = (hour + step) % 24
+        while len(window) < 12 and factor[h] >= 1.25 and np.log(factor[h]) >= 0.5 * np.log(factor[hour]):
+            window = [h, *window] if step < 0 else [*window, h]
+            h = (h + step) % 24
+    return window
+
+
+def _span(hours: Sequence[int]) -> str:
+    """``[4, 5]`` → ``04:00–06:00 UTC``; one hour → ``04:00 UTC``."""
+    if len(hours) == 1:
+        return f"{hours[0]:02d}:00 UTC"
+    return f"{hours[0]:02d}:00–{(hours[-1] + 1) % 24:02d}:00 UTC"
+
+
+def _hours(failure: FailureModel, result: dict[str, Any], weights: Weights, hour_now: int, new: tuple[int, int]) -> str:
+    """The hour effect in one sentence: how much more often runs fail in the current hours,
+    compared within workflows, in how many weeks and across how many workflows, and what a move
+    saves; then the raw figure it was freed from, so the adjustment can be checked."""
     stats = failure.hour_stats()
-
-    def odds(hour: int) -> str:
-        row = stats[hour]
-        return f"{row['failure_factor']:.2g}× (n={row['comparable_runs']})"
-
-    def raw(hour: int) -> str:
-        row = stats[hour]
-        return f"{row['success_rate']:.0%} (n={row['runs']})" if row["runs"] else "no runs"
-
-    if hour_new == hour_now:
-        return (
-            f"Hour {hour_now} UTC: failure odds {odds(hour_now)} the repository's typical hour after accounting for "
-            f"which workflows ran then and when (n = runs comparable with the same workflow's runs at other hours "
-            f"that week); raw success rate {raw(hour_now)}"
-        )
-    return (
-        f"Hour {hour_new} UTC: failure odds {odds(hour_new)} the repository's typical hour vs {odds(hour_now)} at "
-        f"hour {hour_now}, after accounting for which workflows ran then and when (n = runs comparable with the "
-        f"same workflow's runs at other hours that week); raw success rate {raw(hour_new)} vs {raw(hour_now)}"
-    )
+    window = _window(failure, hour_now)
+    found = failure.hour_evidence(window)
+    row = stats[hour_now]
+    raw = f"raw success there {row['success_rate']:.0%} (n={row['runs']})" if row["runs"] else "no runs there yet"
+    weeks = f"in {found['weeks_worse']} of {found['weeks']} weeks"
+    if found["odds"] >= 1.25:
+        text = (f"{_span(window)} runs fail {found['odds']:.1f}× more often than other hours {weeks}, across "
+                f"{found['workflows_worse']} of {found['workflows']} workflows (compared within each workflow's week)")
+    else:
+        text = (f"{_span(window)} is an ordinary hour for failures ({found['odds']:.2f}× other hours, compared within "
+                f"each workflow's week; worse {weeks})")
+    if new[0] != hour_now and result["change"]:
+        saved = dict(_term_savings(result, weights)).get("failure", 0.0)
+        text += f"; moving to {new[0]:02d}:{new[1]:02d} UTC saves ~{saved:.2f} failed runs per run"
+    return f"{text}; {raw}"
 
 
 def _minutes(delay: ScheduleDelayModel, minute_now: int, minute_new: int) -> list[str]:
@@ -204,14 +234,14 @@ def _confidence(result: dict[str, Any], weights: Weights) -> str:
     detail = result["confidence_detail"]
     if result["cold_start"]:
         return f"Confidence {result['confidence']:.2f} (low): {detail['runs']} runs are too few to compare slots"
-    line = (
-        f"Confidence {result['confidence']:.2f}: the decision held in {detail['bootstrap_share']:.0%} of "
-        f"{detail['samples']} bootstrap resamples of the history (every learned term refitted on whole weeks; "
-        f"a new hour must also beat the best slot in the current hour), scaled by data volume ({detail['runs']} runs)"
-    )
-    if _rests_on_prior(result, weights):
-        line += (
-            ". The round-minute prior is fixed, not resampled, so this says how rarely anything measured "
-            "outweighed GitHub's documented advice, not that this history shows the new minute to be better"
+    if _rests_on_prior(result, weights) and detail["bootstrap_share"] < 0.5:
+        return (
+            f"Confidence {result['confidence']:.2f} (low): nothing measured in this history favours the new minute; "
+            "the move rests on GitHub's documented top-of-hour load alone (the round-minute prior), which is "
+            "advice, not evidence from these runs"
         )
-    return line
+    return (
+        f"Confidence {result['confidence']:.2f}: the measured saving covered what the move must save in "
+        f"{detail['bootstrap_share']:.0%} of {detail['samples']} resamples of whole weeks of history (every learned "
+        f"term refitted; the round-minute prior left out), × {detail['volume']:.2f} for data volume ({detail['runs']} runs)"
+    )

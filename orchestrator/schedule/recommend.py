@@ -25,6 +25,7 @@ from .conflicts import WorkflowWindows, find_conflicts
 from .plan import WorkflowPlan, choose, delay_grids, entry_occupancy, plan_workflow
 from .results import result_for
 from .failure import FailureModel
+from .forecast import failure_grid, model_levels
 from .scoring import BUSY_EVENTS, WEEK_MINUTES, BusyOccupancy, Weights, cost_table
 from .slots import DurationShape
 from .timeouts import recommend_timeout
@@ -72,7 +73,9 @@ def recommend(
     scheduled_files = [f for f in files if f.schedules]
     histories = {f.path: _history_of(f, repo_runs) for f in scheduled_files}
     keys = {f.path: _workflow_key(histories[f.path], repo, f.path) for f in scheduled_files}
-    levels, model_note = _model_levels(predictor, [keys[path] for path, runs in histories.items() if runs], now)
+    levels, model_note = model_levels(
+        predictor, {keys[f.path]: f.schedules[0] for f in scheduled_files if histories[f.path]}, now
+    )
     plans = [
         plan_workflow(f, keys[f.path], histories[f.path], shape, levels.get(keys[f.path]), model_note, now)
         for f in scheduled_files
@@ -90,10 +93,10 @@ def recommend(
             own = (plan.file.path, index)
             entry.others = total - placed[own]  # every other run, the workflow's other entries included
             entry.tables = cost_table(
-                weights, failure.grid(plan.key), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
+                weights, failure_grid(failure, plan.key, plan.level), delay_grid, drop_grid, plan.p50, plan.p90, entry.others
             )
             choose(entry, plan, weights, cold or not plan.runs, busy_runs > 0,
-                   _resampled_tables(samples, plan, entry, busy, weights))
+                   _resampled_tables(samples, plan, entry, busy, weights), failure.hour_evidence)
             moved = entry_occupancy(entry, plan, delay_grid, drop_grid)
             total += moved - placed[own]
             placed[own] = moved
@@ -212,31 +215,6 @@ def _workflow_key(history: Sequence[RunRecord], repo: str | None, path: str) -> 
     return f"{repo}:{path}" if repo else path
 
 
-def _model_levels(predictor: Any, keys: Sequence[str], now: datetime) -> tuple[dict[str, tuple[float, float]], str]:
-    """p50/p90 the learning stage predicts for a scheduled run of each workflow, in one call.
-
-    The median over the coming day's 24 hours is the level; a failing model is reported, not fatal.
-    """
-    if predictor is None or not keys:
-        return {}, ""
-    from ..learn import RunContext  # the learning stage loads its libraries lazily
-
-    day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc) + timedelta(days=1)
-    contexts = [RunContext(key, day + timedelta(hours=h), "schedule") for key in keys for h in range(24)]
-    try:
-        predictions = predictor.predict_runs(contexts)
-    except Exception as exc:  # a model failure must not lose the recommendations
-        return {}, f" (the learning model failed: {type(exc).__name__})"
-    levels = {}
-    for i, key in enumerate(keys):
-        chunk = predictions[i * 24 : (i + 1) * 24]
-        p50 = [p.duration_p50_seconds for p in chunk if p.duration_p50_seconds is not None]
-        p90 = [p.duration_p90_seconds for p in chunk if p.duration_p90_seconds is not None]
-        if p50 and p90:  # a workflow whose runs all lack a duration has no level to give
-            levels[key] = (float(np.median(p50)), float(np.median(p90)))
-    return levels, ""
-
-
 @dataclass
 class _Resample:
     """Every data-driven model refitted on a week-block bootstrap resample of the history."""
@@ -267,13 +245,15 @@ def _resampled_tables(
 ) -> list[np.ndarray]:
     """The entry's total cost table under each resample (other workflows' planned windows fixed)."""
     tables = []
-    level50, level90 = float(np.median(plan.p50)), float(np.median(plan.p90))
+    anchor = plan.level.at.hour if plan.level else None
+    level50, level90 = (float(np.median(plan.p50)), float(np.median(plan.p90))) if anchor is None else (
+        float(plan.p50[anchor]), float(plan.p90[anchor]))
     for s in samples:
         factor = s.shape.factor(plan.key)
-        factor = factor / np.median(factor)
+        factor = factor / (np.median(factor) if anchor is None else factor[anchor])
         others = entry.others - busy + s.busy
         tables.append(
-            cost_table(weights, s.failure.grid(plan.key), s.delay, s.drop, level50 * factor, level90 * factor, others)["total"]
+            cost_table(weights, failure_grid(s.failure, plan.key, plan.level), s.delay, s.drop, level50 * factor, level90 * factor, others)["total"]
         )
     return tables
 

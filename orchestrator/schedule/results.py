@@ -13,6 +13,7 @@ from .liveness import liveness
 from .plan import WorkflowPlan
 from .reasoning import explain
 from .failure import FailureModel
+from .forecast import failure_grid, slot_forecast
 from .scoring import Weights
 from .timeouts import recommend_timeout
 
@@ -36,16 +37,17 @@ def result_for(
 ) -> dict[str, Any]:
     """Everything said about one workflow: schedules, figures, timeouts, conflicts, liveness, reasons."""
     recommended = [e.cron.shifted(*e.rotations[e.chosen]) if e.chosen else e.cron for e in plan.entries]
-    first = plan.entries[0]
-    rec_mows = first.horizon.minutes_of_week([first.rotations[first.chosen]])[0]
-    hours = (rec_mows // 60) % 24
-    fail = failure.grid(plan.key)[rec_mows]
+    grid = failure_grid(failure, plan.key, plan.level)
+    timed = bool(plan.runs) and plan.duration_source != "no runs"
+    slots = {
+        name: slot_forecast(cron, now, grid, plan.p50, plan.p90, timed, bool(plan.runs))
+        for name, cron in (("current", plan.entries[0].cron), ("recommended", recommended[0]))
+    }
     describe = _describe(predictor, plan.key)
     scheduled = [r.created_at for r in plan.runs if r.event == "schedule"]
     successes = [r.duration_seconds for r in plan.runs if r.outcome == SUCCESS]
     mine_now = [c for c in conflicts_now if plan.file.path in c["paths"]]
     mine_after = [c for c in conflicts_after if plan.file.path in c["paths"]]
-    timed = bool(plan.runs) and plan.duration_source != "no runs"
     result = {
         "workflow": plan.file.name,
         "path": plan.file.path,
@@ -61,12 +63,14 @@ def result_for(
         "recommended_human": recommended[0].describe(),
         "confidence": confidence["value"],
         "confidence_detail": confidence,
-        # Before a workflow's first run its duration arrays are zeros and its success rate is
-        # the repository's prior: neither is this workflow's, so both are unknown (None).
-        "expected_duration_seconds": _rounded(plan.p50[hours].mean(), 1) if timed else None,
-        "duration_p90_seconds": _rounded(plan.p90[hours].mean(), 1) if timed else None,
+        # The next run at the recommended slot; before a workflow's first run its duration arrays
+        # are zeros and its success rate is the repository's prior, so both are unknown (None).
+        "expected_duration_seconds": slots["recommended"]["expected_duration_seconds"],
+        "duration_p90_seconds": slots["recommended"]["duration_p90_seconds"],
+        "predicted_success_rate": slots["recommended"]["predicted_success_rate"],
+        "prediction_for": _slot_of(slots["recommended"]),
+        "slot_forecasts": slots,
         "duration_source": plan.duration_source,
-        "predicted_success_rate": _rounded(1 - fail.mean(), 4) if plan.runs else None,
         "resource_impact": describe.get("resource_impact"),
         "runs": len(plan.runs),
         "score": _score(plan),
@@ -82,8 +86,8 @@ def result_for(
     return result
 
 
-def _rounded(value: Any, digits: int) -> float:
-    return round(float(value), digits)
+def _slot_of(forecast: dict[str, Any]) -> dict[str, Any]:
+    return {k: forecast[k] for k in ("schedule", "at", "event")}
 
 
 def _describe(predictor: Any, key: str) -> dict[str, Any]:

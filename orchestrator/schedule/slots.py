@@ -10,8 +10,8 @@ hour off, which scoring tolerates (the emitted cron is still exact).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..model import SUCCESS, RunRecord
 from .cron import Cron
 from .scoring import WEEK_MINUTES, circular_smooth
 from .workflows import DEFAULT_TIMEOUT_MINUTES
+
+if TYPE_CHECKING:  # pragma: no cover - names for type hints only
+    from .forecast import ModelLevel
 
 __all__ = ["Horizon", "horizon_for", "DurationShape", "duration_by_hour"]
 
@@ -142,18 +145,19 @@ class DurationShape:
 
 
 def duration_by_hour(
-    workflow_key: str, runs: Sequence[RunRecord], shape: DurationShape, model_level: tuple[float, float] | None = None
+    workflow_key: str, runs: Sequence[RunRecord], shape: DurationShape, level: "ModelLevel | None" = None
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Predicted p50 and p90 run duration (seconds) for a run started at each UTC hour.
 
-    The level is ``model_level`` (the learning stage's p50 and p90) when given, else the
-    workflow's successful runs; the hour-of-day shape always comes from ``shape``, pooled across
-    the repository. Returns the arrays and where the level came from.
+    The level is ``level`` (the learning stage's p50 and p90 for the current slot's next tick,
+    which keeps exactly those figures at that tick's hour) when given, else the workflow's
+    successful runs at its median hour; the hour-of-day shape always comes from ``shape``,
+    pooled across the repository. Returns the arrays and where the level came from.
     """
     factor = shape.factor(workflow_key)
-    factor = factor / np.median(factor)
-    if model_level is not None:
-        p50, p90 = model_level
+    factor = factor / (np.median(factor) if level is None else factor[level.at.astimezone(timezone.utc).hour])
+    if level is not None:
+        p50, p90 = level.p50, level.p90
         source = "the learning model (level) and the repository's hours (shape)"
     else:
         credible = [r for r in runs if 0 < r.duration_seconds <= MAX_CREDIBLE_SECONDS]
