@@ -277,3 +277,26 @@ def test_backtest_rows_are_shown_by_workflow_name(sample, capsys):
     assert main(["--data", str(sample), "backtest"]) == 0
     out = capsys.readouterr().out
     assert NIGHTLY in out and "facebook/react#94341022" not in out
+
+
+def test_predict_batch_and_recommend_give_one_answer_for_one_slot(sample, workflows_dir):
+    """One workflow, one history, one clock: the same success and p50/p90 for the same slot,
+    each saying which slot and tick it is for (issue 12)."""
+    now = after_sample(sample)
+    api = WorkflowOrchestratorAPI(data_dir=sample, clock=lambda: now)
+    name = "(DevTools) Regression Tests"
+    fields = ("expected_duration_seconds", "duration_p90_seconds", "predicted_success_rate", "prediction_for")
+    predicted = api.predict_execution_time(name, workflows_dir=workflows_dir).data
+    batch = api.predict_batch([name], workflows_dir=workflows_dir).data["predictions"][name]
+    rec = next(r for r in api.recommend(workflows_dir).data["recommendations"] if r["workflow"] == name)
+    assert {f: predicted[f] for f in fields} == {f: batch[f] for f in fields} == {f: rec[f] for f in fields}
+    slot = rec["prediction_for"]
+    assert slot["schedule"] == rec["recommended_schedule"] and slot["event"] == "schedule"
+    assert datetime.fromisoformat(slot["at"].replace("Z", "+00:00")) > now
+    assert 0 < rec["predicted_success_rate"] < 1 and rec["expected_duration_seconds"] > 0
+    # At the current slot the figures are exactly the learning model's forecast for that tick.
+    current = rec["slot_forecasts"]["current"]
+    described = api._predictor(workflows_dir, None).describe(rec["workflow_key"], at=datetime.fromisoformat(
+        current["at"].replace("Z", "+00:00")), event="schedule")
+    assert current["predicted_success_rate"] == round(described["predicted_success_rate"], 4)
+    assert current["expected_duration_seconds"] == round(described["expected_duration_seconds"], 1)

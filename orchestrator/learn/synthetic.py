@@ -39,7 +39,7 @@ def synthetic_runs(n_runs: int, n_workflows: int, seed: int = 0, repositories: i
         runs.append(RunRecord(
             id=i + 1, repository=f"org/repo{w % repositories}", name=f"wf{w}", created_at=at,
             updated_at=at + timedelta(seconds=float(duration[i]) * (0.6 if red[w] else 1.0)),
-            run_started_at=at, path=f".github/workflows/wf{w}.yml", workflow_id=1000 + w,
+            run_started_at=at, path=f".github/workflows/wf{w}.yml", workflow_id=1000 + int(w),
             event="pull_request" if is_pr[i] else "push", head_branch=f"pr-{i % 97}" if is_pr[i] else "main",
             conclusion="failure" if red[w] else "success",
         ))

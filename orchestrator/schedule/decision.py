@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-__all__ = ["DEFAULT_MIN_CONFIDENCE", "decide"]
+__all__ = ["DEFAULT_MIN_CONFIDENCE", "decide", "next_run_line", "NEXT_RUN"]
 
 #: The action's ``min-confidence`` default; the CLI and API use the same.
 DEFAULT_MIN_CONFIDENCE = 0.6
@@ -32,8 +32,8 @@ def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
     out["change"] = proposed and confident
     if proposed and not confident:
         shown = f"{confidence:.2f}" if isinstance(confidence, (int, float)) else "unknown"
-        current = ", ".join(rec.get("current_schedule") or []) or "the current schedule"
-        keep = (f"Keep {current}: the best slot found, {rec.get('recommended_schedule')}, has confidence {shown}, "
+        current = ", ".join(f"`{c}`" for c in rec.get("current_schedule") or []) or "the current schedule"
+        keep = (f"Keep {current}: the best slot found, `{rec.get('recommended_schedule')}`, has confidence {shown}, "
                 f"below min-confidence {min_confidence:.2f}")
         # The first reason is the decision itself; it must say what was decided, not what was found.
         out["reasoning"] = [keep, *list(rec.get("reasoning") or [])[1:]]
@@ -48,4 +48,22 @@ def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
             for name in ("expected_duration_seconds", "duration_p90_seconds", "predicted_success_rate"):
                 out[name] = current[name]
             out["prediction_for"] = {k: current[k] for k in ("schedule", "at", "event")}
+            out["reasoning"] = [next_run_line(current) if line.startswith(NEXT_RUN) else line
+                                for line in out["reasoning"]]
     return out
+
+
+#: How the reason line naming the run the figures are for begins (see :func:`next_run_line`).
+NEXT_RUN = "Next run at "
+
+
+def next_run_line(forecast: Mapping[str, Any], source: str = "", moved: bool = False) -> str:
+    """The reason that says which run the headline figures are for, and where they come from."""
+    where = f"`{forecast.get('schedule')}`"
+    if forecast.get("expected_duration_seconds") is None or not forecast.get("at"):
+        return f"{NEXT_RUN}{where}: duration and success unknown until the workflow has run"
+    line = (f"{NEXT_RUN}{where} ({forecast['at']}): p50 {forecast['expected_duration_seconds'] / 60:.1f} min, "
+            f"p90 {forecast['duration_p90_seconds'] / 60:.1f} min, success {forecast['predicted_success_rate']:.0%}")
+    if source:
+        line += f"; from {source}{', moved to this slot by the hour effects' if moved else ''}"
+    return line

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..learn.delay import block_resample, week_blocks
+from ..learn.delay import week_blocks
 from ..model import FAILURE, SUCCESS, RunRecord
 from .scoring import circular_smooth
 
@@ -27,6 +27,9 @@ __all__ = ["FailureModel", "CODE_IN_FLUX_EVENTS", "logit"]
 CODE_IN_FLUX_EVENTS = frozenset({"pull_request", "pull_request_target"})
 #: Ridge (logit units) on each trigger's effect: weak, since triggers are few and well observed.
 EVENT_PRIOR_STRENGTH = 1.0
+#: The ridge (logit units) of the first fit, whose nearly unshrunk effects the empirical-Bayes
+#: step reads: just enough to keep hours without runs at 0.
+FIRST_PASS_STRENGTH = 1.0
 #: Columns of the design: 24 hours, 7 weekdays, then one per trigger.
 HOURS, WEEKDAYS = 24, 7
 
@@ -84,7 +87,6 @@ class FailureModel:
         self._event_index = {e: i for i, e in enumerate(self.events_)}
         self._n_cols = HOURS + WEEKDAYS + len(self.events_)
         self._wf = np.array([self._wf_index[r.workflow_key] for r in judged], dtype=int)
-        self._hours = np.array([r.created_at.hour for r in judged], dtype=int)
         self._cols = np.array(
             [
                 [r.created_at.hour for r in judged],
@@ -106,58 +108,98 @@ class FailureModel:
             dtype=int,
         )
         self._n_strata = len(strata)
-        self._fit_arrays(np.arange(len(judged)))
+        self._aggregate()
+        self._fit_arrays(np.ones(len(self._c_n)))
         return self
 
+    def _aggregate(self) -> None:
+        """Runs → cells of one stratum, hour, weekday and trigger (counts, failures, recency).
+
+        The likelihood depends on runs only through these sums, and a week-block resample only
+        reweights whole weeks, hence whole cells: fitting (and refitting 40 times) costs cells,
+        not runs.
+        """
+        k = self._n_cols
+        code = (self._strata * k + self._cols[0]) * k * k + self._cols[1] * k + self._cols[2]
+        _, first, inverse = np.unique(code, return_index=True, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+        m = len(first)
+        self._c_strata, self._c_cols, self._c_wf = self._strata[first], self._cols[:, first], self._wf[first]
+        self._c_n = np.bincount(inverse, minlength=m).astype(float)
+        self._c_y = np.bincount(inverse, weights=self._failed, minlength=m)
+        self._c_recency = np.bincount(inverse, weights=self._recency, minlength=m)
+        self._c_recency_y = np.bincount(inverse, weights=self._recency * self._failed, minlength=m)
+        weeks, self._c_week = np.unique(self._blocks[first], return_inverse=True)
+        self._c_week = np.asarray(self._c_week).reshape(-1)
+        self._n_weeks = len(weeks)
+        # A stratum with a single cell (one hour, weekday and trigger) says nothing about any of
+        # them: its level absorbs it exactly. The Newton fit runs on the other strata only,
+        # renumbered densely, which on a history with many branches is most of the saving.
+        cells_per_stratum = np.bincount(self._c_strata, minlength=self._n_strata)
+        self._informative = np.flatnonzero(cells_per_stratum[self._c_strata] >= 2)
+        kept, dense = np.unique(self._c_strata[self._informative], return_inverse=True)
+        self._dense_strata, self._n_dense = np.asarray(dense).reshape(-1), len(kept)
+
     # ----- fitting ----------------------------------------------------------------------------
-    def _fit_arrays(self, pick: np.ndarray, start: np.ndarray | None = None, learn_prior: bool = True) -> None:
-        s, cols, y, wf = self._strata[pick], self._cols[:, pick], self._failed[pick], self._wf[pick]
-        h = cols[0]
-        n_s, n_wf = self._n_strata, len(self.workflows_)
-        self.n_runs_ = len(pick)
-        overall = float(y.mean()) if len(y) else 0.0
+    def _fit_arrays(
+        self, weight: np.ndarray, start: tuple[np.ndarray, np.ndarray] | None = None, learn_prior: bool = True
+    ) -> None:
+        """Fit on the cells, each counted ``weight`` times (1 for the history, a week's
+        multiplicity for a resample), warm-started from ``start`` (α, β) when given."""
+        cols, wf = self._c_cols, self._c_wf
+        n, y = self._c_n * weight, self._c_y * weight
+        n_wf = len(self.workflows_)
+        self.n_runs_ = int(round(n.sum()))
+        overall = float(y.sum() / n.sum()) if n.sum() else 0.0
         self.overall_failure_rate_ = overall
         p_bar = min(max(overall, 0.02), 0.98)
+        # Runs that can inform an hour: their stratum also ran at other hours.
+        all_s, n_all = self._c_strata, self._n_strata
+        s_h = np.bincount(all_s * HOURS + cols[0], weights=n, minlength=n_all * HOURS).reshape(n_all, HOURS)
+        mixed = (s_h > 0).sum(axis=1) > 1
+        self.hour_comparable_runs_ = np.rint(s_h[mixed].sum(axis=0)).astype(int)
         # A stratum's level starts at (and is weakly held towards) its workflow's failure rate.
-        wf_n = np.bincount(wf, minlength=n_wf)
-        wf_rate = (np.bincount(wf, weights=y, minlength=n_wf) + p_bar) / (wf_n + 1.0)
+        wf_rate = (np.bincount(wf, weights=y, minlength=n_wf) + p_bar) / (np.bincount(wf, weights=n, minlength=n_wf) + 1.0)
+        keep = self._informative
+        s, cols_k, wf_k, n, y = self._dense_strata, cols[:, keep], wf[keep], n[keep], y[keep]
+        h, n_s = cols_k[0], self._n_dense
         s_wf = np.zeros(n_s, dtype=int)
-        s_wf[s] = wf
+        s_wf[s] = wf_k
         tau = self.stratum_prior_runs * p_bar * (1 - p_bar)
         centre = logit(wf_rate)[s_wf]
-        s_n = np.bincount(s, minlength=n_s)
-        alpha = logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
-        beta = np.zeros(self._n_cols) if start is None else start.copy()
-        arrays = (s, cols, y, n_s, tau, centre)
+        if start is None:
+            s_n = np.bincount(s, weights=n, minlength=n_s)
+            alpha = logit((np.bincount(s, weights=y, minlength=n_s) + wf_rate[s_wf]) / (s_n + 1.0))
+            beta = np.zeros(self._n_cols)
+        else:
+            alpha, beta = start[0].copy(), start[1].copy()
+        arrays = (s, cols_k, n, y, n_s, tau, centre)
         if learn_prior:
-            self._penalty = self._penalty_matrix(self.prior_strength, self.prior_strength)
+            # A first pass under a weak ridge gives nearly unshrunk effects and their information.
+            self._penalty = self._penalty_matrix(FIRST_PASS_STRENGTH, FIRST_PASS_STRENGTH, smooth=0.0)
             alpha, beta, hessian = self._newton(arrays, alpha, beta)
             self._penalty = self._learned_penalty(beta, hessian)
         alpha, beta, hessian = self._newton(arrays, alpha, beta)
-        self._beta = beta
+        self._alpha, self._beta = alpha, beta
         self._covariance = np.linalg.inv(hessian)
-        p = _sigmoid(alpha[s] + beta[cols].sum(axis=0))
-        w = p * (1 - p)
-        # Runs that can inform an hour: their stratum also ran at other hours.
-        s_h = np.bincount(s * HOURS + h, minlength=n_s * HOURS).reshape(n_s, HOURS)
-        mixed = (s_h > 0).sum(axis=1) > 1
-        self.hour_comparable_runs_ = s_h[mixed].sum(axis=0)
+        p = _sigmoid(alpha[s] + beta[cols_k].sum(axis=0))
+        w, resid_cell = n * p * (1 - p), y - n * p
         # Each workflow's own hours: one penalised Newton step from the pooled curve, using the
         # within-stratum residuals (single-hour strata have none) and their profiled information.
         # Residuals are taken within their stratum (its mean residual removed, in proportion to
         # each run's weight), so a stratum that ran at one hour adds nothing, prior pull included.
         w_s = np.maximum(np.bincount(s, weights=w, minlength=n_s), 1e-12)
-        within = (y - p) - w * (np.bincount(s, weights=y - p, minlength=n_s) / w_s)[s]
+        within = resid_cell - w * (np.bincount(s, weights=resid_cell, minlength=n_s) / w_s)[s]
         w_sh = np.bincount(s * HOURS + h, weights=w, minlength=n_s * HOURS).reshape(n_s, HOURS)
         info = w_sh - w_sh**2 / w_s[:, None]
         wf_info = np.zeros((n_wf, HOURS))
         np.add.at(wf_info, s_wf, info)
-        resid = np.bincount(wf * HOURS + h, weights=within, minlength=n_wf * HOURS).reshape(n_wf, HOURS)
+        resid = np.bincount(wf_k * HOURS + h, weights=within, minlength=n_wf * HOURS).reshape(n_wf, HOURS)
         lam = np.maximum(self.prior_strength * p_bar * (1 - p_bar), np.diag(self._penalty)[:HOURS])
         self.workflow_hour_effect_ = circular_smooth(resid, self.neighbour_weight) / (
             circular_smooth(wf_info, self.neighbour_weight) + lam
         )
-        self._level_inputs = (wf, cols, y, self._recency[pick], p_bar)
+        self._level_inputs = (wf, cols, self._c_recency * weight, self._c_recency_y * weight, p_bar)
         self._set_levels()
 
     def _newton(
@@ -165,13 +207,13 @@ class FailureModel:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Penalised Newton iterations with the stratum levels profiled out (Schur complement),
         so only within-stratum contrasts inform β; returns α, β and the profiled Hessian."""
-        s, cols, y, n_s, tau, centre = arrays
+        s, cols, n, y, n_s, tau, centre = arrays
         k = self._n_cols
         alpha, beta = alpha.copy(), beta.copy()
         hessian = self._penalty.copy()
         for _ in range(self.iterations):
             p = _sigmoid(alpha[s] + beta[cols].sum(axis=0))
-            w, r = p * (1 - p), y - p
+            w, r = n * p * (1 - p), y - n * p
             g_alpha = np.bincount(s, weights=r, minlength=n_s) - tau * (alpha - centre)
             w_s = np.bincount(s, weights=w, minlength=n_s) + tau
             a = sum(np.bincount(s * k + c, weights=w, minlength=n_s * k) for c in cols).reshape(n_s, k)
@@ -236,11 +278,11 @@ class FailureModel:
         """Each workflow's recent level (logit), so that at its own runs' hours, weekdays and
         triggers the model reproduces its recency-weighted failure rate (shrunk with
         ``level_prior_runs``)."""
-        wf, cols, y, recency, p_bar = self._level_inputs
+        wf, cols, recency, recency_y, p_bar = self._level_inputs
         n_wf = len(self.workflows_)
         offset = self._beta[cols].sum(axis=0) + self.workflow_hour_effect_[wf, cols[0]]
         weight_sum = np.bincount(wf, weights=recency, minlength=n_wf)
-        fail_sum = np.bincount(wf, weights=recency * y, minlength=n_wf)
+        fail_sum = np.bincount(wf, weights=recency_y, minlength=n_wf)
         k = self.level_prior_runs
         level = logit((fail_sum + k * p_bar) / (weight_sum + k))
         for _ in range(8):
@@ -270,7 +312,8 @@ class FailureModel:
         clone.__dict__.update(
             {k: v for k, v in self.__dict__.items() if k.startswith("_") or k in ("workflows_", "events_")}
         )
-        clone._fit_arrays(block_resample(self._blocks, rng), start=self._beta, learn_prior=False)
+        weeks = np.bincount(rng.integers(0, self._n_weeks, self._n_weeks), minlength=self._n_weeks)
+        clone._fit_arrays(weeks[self._c_week].astype(float), start=(self._alpha, self._beta), learn_prior=False)
         clone._beta = rng.multivariate_normal(clone._beta, clone._covariance, method="cholesky")
         clone._set_levels()
         return clone
@@ -309,19 +352,19 @@ class FailureModel:
         over the whole history. ``odds`` is the fitted failure odds of the window relative to
         the other hours (pooled across workflows).
         """
-        inside = np.isin(self._hours, np.asarray(list(window), dtype=int))
-        n_s = self._n_strata
-        n_in = np.bincount(self._strata, weights=inside, minlength=n_s)
-        n_out = np.bincount(self._strata, weights=~inside, minlength=n_s)
-        f_in = np.bincount(self._strata, weights=inside * self._failed, minlength=n_s)
-        f_out = np.bincount(self._strata, weights=~inside * self._failed, minlength=n_s)
+        inside = np.isin(self._c_cols[0], np.asarray(list(window), dtype=int))
+        s, n, y, n_s = self._c_strata, self._c_n, self._c_y, self._n_strata
+        n_in = np.bincount(s, weights=n * inside, minlength=n_s)
+        n_out = np.bincount(s, weights=n * ~inside, minlength=n_s)
+        f_in = np.bincount(s, weights=y * inside, minlength=n_s)
+        f_out = np.bincount(s, weights=y * ~inside, minlength=n_s)
         both = (n_in > 0) & (n_out > 0)
         weight = np.where(both, n_in * n_out / np.maximum(n_in + n_out, 1), 0.0)
         gap = np.where(both, f_in / np.maximum(n_in, 1) - f_out / np.maximum(n_out, 1), 0.0)
         stratum_week = np.zeros(n_s, dtype=int)
-        stratum_week[self._strata] = self._blocks
+        stratum_week[s] = self._c_week
         stratum_wf = np.zeros(n_s, dtype=int)
-        stratum_wf[self._strata] = self._wf
+        stratum_wf[s] = self._c_wf
         by_week = np.bincount(stratum_week, weights=weight * gap)
         week_seen = np.bincount(stratum_week, weights=both) > 0
         by_wf = np.bincount(stratum_wf, weights=weight * gap, minlength=len(self.workflows_))
@@ -354,26 +397,30 @@ class FailureModel:
 
 
 def sparse_shrinkage(raw: np.ndarray, information: np.ndarray, max_strength: float) -> np.ndarray:
-    """Per-effect ridge strengths that reproduce a spike-and-slab posterior mean.
+    """Per-hour ridge strengths that reproduce a spike-and-slab posterior mean.
 
-    Each unshrunk effect ``raw[i]`` (centred on the information-weighted mean) with noise
-    variance ``1 / information[i]`` is modelled as ``N(0, v)`` (no effect) with probability
-    ``1 − π`` or ``N(0, v + σ²)`` (an effect) with probability ``π``; π and σ² are fitted by
-    EM. The posterior mean is ``P(effect | raw) · σ² / (σ² + v) · raw``, and the ridge ``λ`` with
-    ``raw · info / (info + λ)`` equal to it is returned (``max_strength`` where it is nothing).
+    Whether hour ``h`` has an effect at all is judged on its neighbourhood (``h−1..h+1``, each
+    hour's unshrunk effect ``raw`` weighted by its ``information``, circular), because a real
+    hour effect spans neighbouring hours (a flaky window of two to four hours) while noise does
+    not: each neighbourhood mean is ``N(0, v)`` (no effect) with probability ``1 − π`` or
+    ``N(0, v + σ²)`` (an effect) with probability ``π``, π and σ² fitted by EM. An hour keeps
+    ``P(effect) · σ² / (σ² + vₕ)`` of its own unshrunk effect, and the ridge ``λ`` with
+    ``raw · info / (info + λ)`` equal to that is returned (``max_strength`` where it is nothing).
     """
     info = np.maximum(information, 1e-9)
-    v = 1.0 / info
     x = raw - np.average(raw, weights=info)
-    pi, s2 = 0.2, max(float(np.average(x**2, weights=info) - np.mean(v)), 0.05)
+    near_info = info + np.roll(info, 1) + np.roll(info, -1)
+    near_x = (info * x + np.roll(info * x, 1) + np.roll(info * x, -1)) / near_info
+    v = 1.0 / near_info
+    pi, s2 = 0.2, max(float(np.average(near_x**2, weights=near_info) - np.mean(v)), 0.05)
     for _ in range(100):
-        slab = pi * _normal(x, v + s2)
-        spike = (1 - pi) * _normal(x, v)
+        slab = pi * _normal(near_x, v + s2)
+        spike = (1 - pi) * _normal(near_x, v)
         r = slab / np.maximum(slab + spike, 1e-300)
         pi = float(np.clip(r.mean(), 1e-3, 0.5))
-        # The slab's variance: each effect's excess over its noise, weighted by how likely it is an effect.
-        s2 = float(np.clip(np.sum(r * (x**2 - v)) / max(r.sum(), 1e-9), 0.05, 25.0))
-    keep = r * s2 / (s2 + v)  # share of the unshrunk effect kept
+        # The slab's variance: each excess over its noise, weighted by how likely it is an effect.
+        s2 = float(np.clip(np.sum(r * (near_x**2 - v)) / max(r.sum(), 1e-9), 0.05, 25.0))
+    keep = r * s2 / (s2 + 1.0 / info)  # share of the hour's own unshrunk effect kept
     return np.where(keep > 1e-6, info * (1.0 / np.maximum(keep, 1e-6) - 1.0), max_strength)
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from ..learn.delay import ScheduleDelayModel
+from .decision import next_run_line
 from .failure import FailureModel
 from .scoring import Weights
 
@@ -81,16 +82,9 @@ def explain(
 
 def _next_run(result: dict[str, Any], plan: "WorkflowPlan") -> str:
     """Which run the headline figures are for, and where they come from."""
-    slot = result["prediction_for"]
-    if result["expected_duration_seconds"] is None or not slot.get("at"):
-        return f"Next run of `{slot['schedule']}`: duration and success unknown until the workflow has run"
-    source = ("the learning model's forecast for the current slot" if plan.level else "this workflow's runs")
-    moved = slot["schedule"] != result["current_schedule"][0]
-    return (
-        f"Next run at `{slot['schedule']}` ({slot['at']}): p50 {result['expected_duration_seconds'] / 60:.1f} min, "
-        f"p90 {result['duration_p90_seconds'] / 60:.1f} min, success {result['predicted_success_rate']:.0%}; "
-        f"from {source}{', moved to this slot by the hour effects' if moved else ''}"
-    )
+    slot = result["slot_forecasts"]["recommended"]
+    source = "the learning model's forecast for the current slot" if plan.level else "this workflow's runs"
+    return next_run_line(slot, source, moved=slot["schedule"] != result["current_schedule"][0])
 
 
 def _most_common(values: np.ndarray) -> int:
