@@ -50,7 +50,7 @@ class Weights:
     doubling of the run time, ``round_minute`` the top of the hour beyond what delays show.
     ``min_improvement`` is the cost a move must save to be proposed rather than "keep", and
     ``hour_move`` what a move to another hour must save on top (the team's cost of a job running
-    at a different time of day: 0.05 is one failed run fewer in twenty);
+    at a different time of day: 0.1 is one failed run fewer in ten);
     ``prior_strength`` the pseudo-observations a thin hour or minute is shrunk with;
     ``cold_start_runs`` the completed runs in the repository below which the hash picks the slot.
     """
@@ -62,7 +62,7 @@ class Weights:
     overlap: float = 0.05
     round_minute: float = 0.03
     min_improvement: float = 0.005
-    hour_move: float = 0.05
+    hour_move: float = 0.1
     prior_strength: float = 20.0
     cold_start_runs: int = 50
 
