@@ -22,7 +22,7 @@ from orchestrator.report.markdown import md  # noqa: E402
 
 def main() -> int:
     log = Log()
-    for secret in ("INPUT_TOKEN", "GITHUB_TOKEN"):
+    for secret in ("INPUT_TOKEN", "GITHUB_TOKEN", "INPUT_APPLY-TOKEN"):
         log.mask(os.environ.get(secret, "").strip())
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     summarised = False

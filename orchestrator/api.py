@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from . import catalog
-from .errors import NotAvailable, OrchestratorError, ValidationError, WorkflowNotFound
+from .errors import NotAvailable, OrchestratorError, SourceError, UsageError, ValidationError, WorkflowNotFound
 from .model import MAX_DURATION_SECONDS, ResourceUsage, RunRecord, clean_text, format_time, parse_time
 from .report.insights import insights
 from .schedule.decision import DEFAULT_MIN_CONFIDENCE, decide
@@ -688,6 +688,73 @@ class WorkflowOrchestratorAPI:
         changes = sum(1 for r in data["recommendations"] if r.get("change"))
         count = len(data["recommendations"])
         return APIResponse(True, f"{_count(count, 'scheduled workflow')}, {changes} should move", data)
+
+    @_answers
+    def apply(self, workflows_dir: str | os.PathLike[str] = DEFAULT_WORKFLOWS_DIR, repo: str | None = None,
+              workflows: Sequence[str] | None = None, min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+              pull_request: bool = False, base: str | None = None, api_url: str | None = None,
+              token_env: str | None = None, environ: Mapping[str, str] | None = None) -> APIResponse:
+        """Write the crons ``recommend`` would change at ``min_confidence`` into the workflow files.
+
+        Only the cron values change (every other byte is kept; see ``orchestrator/apply/edit.py``).
+        Without ``pull_request`` the files in ``workflows_dir`` are edited in place; with it they
+        are left untouched and the edits are proposed as one pull request to ``repo`` from the
+        branch ``workflow-orchestrator/schedules`` (token from ``token_env``: it needs contents,
+        pull-requests and workflows write, which ``GITHUB_TOKEN`` never has for workflow files).
+        ``data``: ``changed`` (path, workflow, from, to, confidence), ``diff``, ``errors``, and
+        ``pull_request`` (number, url, branch) or ``None`` with ``pull_request``. ``environ`` is
+        where ``token_env`` is looked up (default ``os.environ``).
+        """
+        from .apply.files import planned_changes, unified_diff, write_locally
+
+        if pull_request and not repo:
+            raise UsageError("apply --pull-request needs --repo OWNER/NAME (the repository to open it in)")
+        answer = self.recommend(workflows_dir, repo=repo, workflows=workflows, log_predictions=False,
+                                min_confidence=min_confidence)
+        if not answer.success:
+            return answer
+        recommendations = answer.data["recommendations"]
+        changes, errors = planned_changes(recommendations, Path(workflows_dir))
+        data: dict[str, Any] = {"changed": [], "diff": "", "errors": errors, "min_confidence": float(min_confidence)}
+        if pull_request:
+            data["pull_request"] = None
+            if changes:
+                proposal = self._propose(repo or "", changes, recommendations, base, api_url, token_env, environ)
+                data["errors"] = [*errors, *proposal.refused]
+                refused = {r["path"] for r in proposal.refused}
+                changes = [c for c in changes if c.path not in refused]
+                data["pull_request"] = proposal.pull_request
+                data["committed"] = proposal.committed
+        else:
+            write_locally(changes)
+        data["changed"] = [m for c in changes for m in c.moves]
+        data["diff"] = unified_diff(changes)
+        moved = len(data["changed"])
+        where = ("" if not pull_request else
+                 f"; pull request #{data['pull_request']['number']}" if data.get("pull_request") else "; no pull request")
+        problems = f"; {_count(len(data['errors']), 'file')} left alone (see errors)" if data["errors"] else ""
+        return APIResponse(True, f"{_count(moved, 'schedule')} changed{where}{problems}", data)
+
+    def _propose(self, repo: str, changes: Sequence[Any], recommendations: Sequence[Mapping[str, Any]],
+                 base: str | None, api_url: str | None, token_env: str | None,
+                 environ: Mapping[str, str] | None) -> Any:
+        """The pull request for ``changes``; a permission refusal says which token is needed.
+
+        Its own client, from ``token_env``: the token that writes workflow files is not the one
+        that syncs.
+        """
+        from .apply.pull_request import propose, pull_request_body
+        from .source.github import ClientSettings, GitHubClient
+
+        client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env, environ=environ), environ=environ)
+        try:
+            return propose(client, repo, changes, pull_request_body(recommendations, changes), base)
+        except SourceError as exc:
+            if " 403 " in str(exc) or "workflows` permission" in str(exc) or "workflow" in str(exc) and " 422 " in str(exc):
+                raise SourceError(f"{exc}. Writing under .github/workflows/ needs a fine-grained token with contents, "
+                                  "pull-requests and workflows write (or a GitHub App token with workflows permission); "
+                                  "GITHUB_TOKEN cannot do it. See docs/action.md, \"apply-token\"") from exc
+            raise
 
     def _log_schedule_predictions(self, predictor: Any, recommendations: Sequence[Mapping[str, Any]]) -> None:
         from .learn import RunContext

@@ -82,6 +82,7 @@ _REPO_HELP = {
     "sync": "the repository to fetch runs of (required)",
     "compact": "the repository whose data branch to compact (required, with --data-branch)",
     "recommend": "the repository the workflow files belong to, when the store holds several",
+    "apply": "the repository the workflow files belong to (required with --pull-request: it is opened there)",
     "workflows": "list only this repository's workflows",
     "accuracy": "only this repository's predictions, or the repository of --workflow",
     "health": "with --data-branch: the repository that holds the data branch",
@@ -191,6 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
     p.add_argument("--weights", type=_json_object,
                    help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')
+
+    p = command("apply", "Write the recommended crons into the workflow files (only the cron values change), "
+                         "or propose them as one pull request.",
+                lambda api, a: api.apply(a.workflows_dir, repo=a.repo, workflows=a.workflows,
+                                         min_confidence=a.min_confidence, pull_request=a.pull_request, base=a.base,
+                                         api_url=a.api_url, token_env=a.token_env))
+    _workflows_dir_option(p)
+    p.add_argument("--min-confidence", type=_unit_float, default=DEFAULT_MIN_CONFIDENCE,
+                   help=f"smallest confidence (0 to 1) for a move to be applied (default {DEFAULT_MIN_CONFIDENCE})")
+    p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
+    p.add_argument("--pull-request", action="store_true",
+                   help="leave the files alone and open (or update) one pull request in --repo instead; the token "
+                        "needs contents, pull-requests and workflows write (GITHUB_TOKEN cannot write workflow files)")
+    p.add_argument("--base", help="the branch the pull request targets (default: the repository's default branch)")
 
     p = command("sync", "Fetch new and changed runs from the GitHub API (token from $GITHUB_TOKEN).",
                 lambda api, a: api.sync(a.repo, max_requests=a.max_requests, since=a.since, jobs=a.jobs,

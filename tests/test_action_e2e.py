@@ -133,7 +133,9 @@ def test_a_scheduled_run_syncs_learns_recommends_and_reports(tmp_path: Path, fak
 
     # Step outputs: every one declared, parsed as one value each despite the hostile name.
     out = step.outputs
-    assert set(out) == {"recommendations", "changes", "schedules", "runs-synced", "complete", "accuracy-mae", "report-path"}
+    assert set(out) == {"recommendations", "changes", "schedules", "runs-synced", "complete", "accuracy-mae", "report-path",
+                        "pull-request-url", "pull-request-number"}
+    assert out["pull-request-url"] == out["pull-request-number"] == ""  # apply is off by default
     assert out["runs-synced"] == "200" and out["complete"] == "true"
     recs = json.loads(out["recommendations"])
     (nightly,) = [r for r in recs if r["path"] == ".github/workflows/nightly.yml"]
@@ -219,3 +221,56 @@ def test_a_bad_token_fails_without_printing_it(tmp_path: Path, fake_github: Fake
     assert step.returncode == 1
     assert "::error title=Workflow Orchestrator failed::sync: GitHub answered 401" in step.stdout
     assert "ghs_wrongTOKEN" not in "\n".join(step.stdout.splitlines()[1:]) + step.stderr + step.summary
+
+
+APPLY_TOKEN = "github_pat_apply_0123456789abcdef"
+
+
+def seed_prompt_report(fake: FakeGitHub, workflows: Path) -> None:
+    """A daily report at 11:23 whose runs start within a minute: the measured contrast that makes
+    leaving the nightly's late, dropped :00 a confident move (the round-minute prior alone is not)."""
+    (workflows / "report.yml").write_text(
+        "name: Report\non:\n  schedule:\n    - cron: '23 11 * * *'\n"
+        "jobs:\n  build:\n    runs-on: ubuntu-latest\n    timeout-minutes: 10\n    steps:\n      - run: make\n")
+    fake.add_workflow(4, "Report", ".github/workflows/report.yml")
+    start = (NOW - timedelta(days=60)).replace(hour=11, minute=23)
+    report = make_runs(60, start, spacing=timedelta(days=1), first_id=20_000, workflow_id=4, name="Report",
+                       path=".github/workflows/report.yml", duration=timedelta(minutes=3))
+    for run in report:
+        run.update(event="schedule", created_at=run["created_at"] + timedelta(seconds=40),
+                   run_started_at=run["run_started_at"] + timedelta(seconds=40))
+    fake.seed_runs(report)
+
+
+def test_apply_pull_request_opens_one_pull_request_and_links_it(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    seed_history(fake_github)
+    fake_github.extra_tokens.add(APPLY_TOKEN)
+    workflows = workspace_with_workflows(tmp_path) / ".github" / "workflows"
+    seed_prompt_report(fake_github, workflows)
+    fake_github.put_files("main", {f".github/workflows/{p.name}": p.read_bytes() for p in sorted(workflows.iterdir())})
+    local = {p.name: p.read_bytes() for p in workflows.iterdir()}
+
+    step = run_entrypoint(tmp_path, fake_github, apply="pull-request", **{"apply-token": APPLY_TOKEN})
+    assert step.returncode == 0, step.stdout[-3000:] + step.stderr[-3000:]
+    assert_token_never_printed(step)
+    assert f"::add-mask::{APPLY_TOKEN}" in step.stdout.splitlines()[:3]
+    assert APPLY_TOKEN not in "\n".join(step.stdout.splitlines()[3:]) + step.stderr + step.summary
+
+    (pull,) = fake_github.pulls()
+    out = step.outputs
+    assert out["pull-request-number"] == str(pull["number"]) and out["pull-request-url"] == pull["html_url"]
+    assert f"[#{pull['number']}]({pull['html_url']})" in step.summary
+    assert {p.name: p.read_bytes() for p in workflows.iterdir()} == local  # the checkout is untouched
+    moved = json.loads(out["schedules"])
+    assert ".github/workflows/nightly.yml" in moved
+    branch = fake_github.branch_files("workflow-orchestrator/schedules")
+    for path, cron in moved.items():
+        assert f"'{cron}'" in branch[path].decode()
+    assert "<img" not in pull["body"] and APPLY_TOKEN not in pull["body"] and FAKE_TOKEN not in pull["body"]
+
+
+def test_apply_without_a_workflow_token_fails_early_and_says_which_token(tmp_path: Path, fake_github: FakeGitHub) -> None:
+    step = run_entrypoint(tmp_path, fake_github, apply="pull-request")
+    assert step.returncode == 1
+    assert "apply-token" in step.stdout and "workflows write" in step.stdout and "GITHUB_TOKEN cannot" in step.stdout
+    assert fake_github.request_count() == 0  # refused before any request

@@ -50,6 +50,8 @@ PATTERNS = [
     (r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/git/trees/(?P<tree_sha>[0-9a-f]+)", "/repos/{owner}/{repo}/git/trees/{tree_sha}"),
     (r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/git/blobs", "/repos/{owner}/{repo}/git/blobs"),
     (r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/git/blobs/(?P<file_sha>[0-9a-f]+)", "/repos/{owner}/{repo}/git/blobs/{file_sha}"),
+    (r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls", "/repos/{owner}/{repo}/pulls"),
+    (r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/pulls/(?P<pull_number>\d+)", "/repos/{owner}/{repo}/pulls/{pull_number}"),
 ]
 
 

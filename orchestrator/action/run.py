@@ -84,6 +84,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
     sync_data: dict[str, Any] | None = None
     recommend_data: dict[str, Any] = {}
     accuracy_data: dict[str, Any] | None = None
+    apply_data: dict[str, Any] = {}
     steps_done = False
     try:
         with _one_commit(api, settings):
@@ -99,6 +100,11 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
                     accuracy = api.get_accuracy_metrics()
                     log.info(accuracy.message)
                     accuracy_data = accuracy.data if accuracy.success else None
+                if settings.apply == "pull-request" and recommend_data:
+                    with log.group("Propose the schedules as a pull request"):
+                        applied = _apply(settings, api)
+                        log.info(applied.message)
+                        apply_data = found.data(applied, "apply") or {}
             steps_done = True
     except OrchestratorError as exc:
         if not steps_done:
@@ -125,16 +131,29 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
         accuracy=accuracy_rows(accuracy_data),
         problems=found.problems + found.failures,
         report_path=f"{REPORT_DIR}/report.json",
+        pull_request=apply_data.get("pull_request"),
     )
     report = {"repository": settings.repository, "mode": settings.mode, "sync": sync_data,
-              "recommend": recommend_data, "accuracy": accuracy_data, "failures": found.failures}
+              "recommend": recommend_data, "accuracy": accuracy_data, "apply": apply_data or None,
+              "failures": found.failures}
     return ActionResult(
-        outputs=step_outputs(recommendations, sync_data, accuracy_data, context.report_path),
+        outputs=step_outputs(recommendations, sync_data, accuracy_data, context.report_path, apply_data.get("pull_request")),
         summary_sections=build_summary(context),
         report=report,
         report_path=context.report_path,
         failures=found.failures,
     )
+
+
+#: The variable the apply token is handed over in (only to the client that opens the pull request).
+APPLY_TOKEN_ENV = "WORKFLOW_ORCHESTRATOR_APPLY_TOKEN"
+
+
+def _apply(settings: Settings, api: Any) -> Any:
+    """``apply --pull-request`` with the apply token, which only this client ever sees."""
+    return api.apply(settings.workflows_dir, repo=settings.repository, workflows=list(settings.workflows) or None,
+                     min_confidence=settings.min_confidence, pull_request=True, api_url=settings.api_url,
+                     token_env=APPLY_TOKEN_ENV, environ={APPLY_TOKEN_ENV: settings.apply_token})
 
 
 def _one_commit(api: Any, settings: Settings) -> AbstractContextManager[None]:
@@ -231,7 +250,8 @@ def _number(value: Any) -> float | None:
 
 # ----- step outputs ---------------------------------------------------------------------------
 def step_outputs(recommendations: Sequence[Mapping[str, Any]], sync: Mapping[str, Any] | None,
-                 accuracy: Mapping[str, Any] | None, report_path: str) -> dict[str, str]:
+                 accuracy: Mapping[str, Any] | None, report_path: str,
+                 pull_request: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The action's outputs as strings, each small enough for GitHub's 1 MB per job."""
     compact = [
         {key: rec.get(key) for key in ("workflow", "path", "current_schedule", "recommended_schedule",
@@ -250,6 +270,8 @@ def step_outputs(recommendations: Sequence[Mapping[str, Any]], sync: Mapping[str
         "complete": "" if sync is None else str(bool(sync.get("complete", True))).lower(),
         "accuracy-mae": "" if mae is None else f"{mae:.1f}",
         "report-path": report_path,
+        "pull-request-url": str(pull_request["url"]) if pull_request else "",
+        "pull-request-number": str(pull_request["number"]) if pull_request else "",
     }
 
 

@@ -19,6 +19,14 @@ from ..errors import UsageError, ValidationError
 __all__ = ["Settings", "MODES", "load_settings"]
 
 MODES = ("recommend", "sync", "report")
+APPLY_MODES = ("none", "pull-request")
+#: What ``apply: pull-request`` needs, said where it is refused and in docs/action.md.
+APPLY_TOKEN_NEEDED = (
+    "apply-token: apply: pull-request needs a token allowed to write workflow files: a fine-grained personal "
+    "access token with contents, pull-requests and workflows write on this repository, or a GitHub App "
+    "installation token with those permissions (actions/create-github-app-token). GITHUB_TOKEN cannot create "
+    "commits that touch .github/workflows/ (see docs/action.md)"
+)
 DEFAULT_API_URL = "https://api.github.com"
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
@@ -49,6 +57,9 @@ class Settings:
     workspace: Path
     output_file: Path | None
     summary_file: Path | None
+    #: ``none`` or ``pull-request`` (open one pull request with the recommended crons).
+    apply: str = "none"
+    apply_token: str = field(default="", repr=False)
 
 
 # ----- one validator per input ---------------------------------------------------------------
@@ -118,6 +129,22 @@ def parse_mode(value: str) -> str:
     return mode
 
 
+def parse_apply(value: str) -> str:
+    mode = value.lower()
+    if mode not in APPLY_MODES:
+        raise ValidationError("apply", value, "none or pull-request")
+    return mode
+
+
+def parse_apply_token(value: str, apply: str, token: str) -> str:
+    """The token for ``apply: pull-request``: required then, and never the read token."""
+    if apply == "none":
+        return ""
+    if not value or value == token:
+        raise UsageError(APPLY_TOKEN_NEEDED + ("" if not value else "; the apply-token given is the same token as token"))
+    return parse_token(value)
+
+
 def parse_summary(value: str) -> bool:
     text = value.lower()
     if text in _TRUE:
@@ -157,6 +184,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not (environ.get("INPUT_REPOSITORY", "").strip() or repository_default):
         raise UsageError("repository: no input given and GITHUB_REPOSITORY is not set; pass repository: OWNER/NAME")
     workflows_dir = get("workflows-dir", ".github/workflows", parse_workflows_dir)
+    apply = get("apply", "none", parse_apply)
     return Settings(
         token=parse_token(token),
         repository=get("repository", repository_default, parse_repository),
@@ -173,6 +201,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         workspace=workspace,
         output_file=_optional_path(environ.get("GITHUB_OUTPUT")),
         summary_file=_optional_path(environ.get("GITHUB_STEP_SUMMARY")),
+        apply=apply,
+        apply_token=parse_apply_token(environ.get("INPUT_APPLY-TOKEN", "").strip(), apply, token),
     )
 
 

@@ -50,6 +50,8 @@ class SummaryContext:
     accuracy: Sequence[tuple[str, float | None, int]] = ()
     problems: Sequence[str] = ()
     report_path: str = ""
+    #: The pull request ``apply: pull-request`` opened or updated ({number, url, branch}).
+    pull_request: Mapping[str, Any] | None = None
 
 
 # ----- formatting helpers -------------------------------------------------------------------
@@ -136,6 +138,10 @@ def _header(ctx: SummaryContext) -> str:
         )
     elif ctx.mode != "sync":
         lines.append("No scheduled workflows were found to recommend for.")
+    if ctx.pull_request:
+        url = str(ctx.pull_request.get("url", ""))
+        link = f"[#{int(ctx.pull_request.get('number', 0))}]({url})" if url.startswith(("https://", "http://")) else md(url)
+        lines.append(f"Pull request {link} proposes the changes (branch {code(ctx.pull_request.get('branch'))}).")
     for problem in ctx.problems:
         lines.append(f"> [!CAUTION]\n> {md(problem, 600)}")
     return "\n\n".join(lines)

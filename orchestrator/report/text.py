@@ -637,9 +637,28 @@ def _demo(data: Mapping[str, Any], message: str) -> list[str]:
     return [one_line(message), *pairs(plain)]
 
 
+def _apply(data: Mapping[str, Any], message: str) -> list[str]:
+    """The headline, each move, the pull request's address, the files left alone, then the diff."""
+    lines = [_text(message)]
+    for move in _list(data.get("changed")):
+        move = _map(move)
+        lines.append(f"  {_text(move.get('workflow'), 40)}: {_text(move.get('from'), 30)} → {_text(move.get('to'), 30)}"
+                     f" (confidence {_percent(move.get('confidence'))})")
+    pull = _map(data.get("pull_request"))
+    if pull:
+        lines.append(f"pull request  #{_int(pull.get('number'))} {_text(pull.get('url'))} (branch {_text(pull.get('branch'))})")
+    for error in _list(data.get("errors")):
+        error = _map(error)
+        lines.append(f"left alone: {_text(error.get('path'), 80)}: {_text(error.get('message'))}")
+    diff = str(data.get("diff") or "")
+    if diff:
+        lines.extend(["", *(_text(line, 400) for line in diff.splitlines())])
+    return lines
+
+
 FORMATTERS: dict[str, Formatter] = {
     "workflows": _workflows, "history": _history, "insights": _insights, "predict": _predict, "batch": _batch,
-    "predict-runs": _predict_runs, "backtest": _backtest, "accuracy": _accuracy, "recommend": _recommend,
+    "predict-runs": _predict_runs, "backtest": _backtest, "accuracy": _accuracy, "recommend": _recommend, "apply": _apply,
     "health": _health, "import": _import, "record": _record, "sync": _sync, "compact": _compact, "demo": _demo,
 }
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import base64
 import bisect
+import difflib
 import re
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 from urllib.parse import urlencode
 
 from . import shapes
@@ -187,6 +188,156 @@ def create_blob(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query
     return 201, {"sha": sha, "url": f"{fake.public_base()}/repos/{repo.full_name}/git/blobs/{sha}"}, {}
 
 
+# ----- pulls ------------------------------------------------------------------------------
+PULLS_DOCS = "https://docs.github.com/rest/pulls/pulls"
+
+
+def invalid(operation: str, *errors: dict[str, Any]) -> Reply:
+    """GitHub's 422 ``validation-error``: ``Validation Failed`` with one entry per problem."""
+    return Reply(422, "Validation Failed", errors=list(errors), documentation_url=f"{PULLS_DOCS}#{operation}")
+
+def _ancestors(repo: RepoState, sha: str) -> set[str]:
+    seen, stack = set(), [sha]
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(repo.git.commits[current].parents)
+    return seen
+
+def pull_stats(repo: RepoState, head_sha: str, base_sha: str) -> dict[str, int]:
+    """``commits`` on head and not on base; files and lines changed since their merge base."""
+    on_base = _ancestors(repo, base_sha)
+    ahead = _ancestors(repo, head_sha) - on_base
+    merge_base = next((sha for sha in _breadth_first(repo, head_sha) if sha in on_base), None)
+    before = repo.git.files(merge_base) if merge_base else {}
+    after = repo.git.files(head_sha)
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    additions = deletions = 0
+    for path in changed:
+        old = before.get(path, b"").decode(errors="replace").splitlines()
+        new = after.get(path, b"").decode(errors="replace").splitlines()
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            deletions += (i2 - i1) if tag in ("replace", "delete") else 0
+            additions += (j2 - j1) if tag in ("replace", "insert") else 0
+    return {"commits": len(ahead), "additions": additions, "deletions": deletions, "changed_files": len(changed)}
+
+def _breadth_first(repo: RepoState, sha: str) -> Iterator[str]:
+    seen, queue = {sha}, [sha]
+    while queue:
+        current = queue.pop(0)
+        yield current
+        for parent in repo.git.commits[current].parents:
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+
+def _follow_tips(repo: RepoState, pull: dict[str, Any]) -> None:
+    """An open pull request follows its branches' tips (a deleted branch keeps its last one)."""
+    if pull["state"] == "open":
+        for end in ("head", "base"):
+            pull[f"{end}_sha"] = repo.git.refs.get(f"refs/heads/{pull[end]}", pull[f"{end}_sha"])
+
+def pull_json(fake: "FakeGitHub", repo: RepoState, pull: dict[str, Any], simple: bool = False) -> dict[str, Any]:
+    """The REST object of a stored pull request, ``pull-request-simple`` with ``simple``."""
+    _follow_tips(repo, pull)
+    base = fake.public_base()
+    where = {**shapes.repository(base, repo.full_name, repo.repo_id, repo.default_branch, True), "has_downloads": True}
+    stats = None if simple else pull_stats(repo, pull["head_sha"], pull["base_sha"])
+    return shapes.pull_request(base, where, pull, pull["head_sha"], pull["base_sha"], stats)
+
+def _already_open(repo: RepoState, head: str, base: str, number: int | None = None) -> Reply | None:
+    for other in repo.pulls.values():
+        if other["state"] == "open" and other["head"] == head and other["base"] == base and other["number"] != number:
+            owner = repo.full_name.split("/", 1)[0]
+            return invalid("update-a-pull-request" if number else "create-a-pull-request",
+                           {"resource": "PullRequest", "code": "custom", "message": f"A pull request already exists for {owner}:{head}."})
+    return None
+
+def list_pulls(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
+    """GET /repos/{owner}/{repo}/pulls — ``state``, ``head`` (``owner:branch``; a bare branch is
+    ignored, as GitHub ignores it), ``base``, ``sort``, ``direction``; newest first."""
+    state = query.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise invalid("list-pull-requests", {"resource": "PullRequest", "field": "state", "code": "invalid"})
+    pulls = [p for p in repo.pulls.values() if state in ("all", p["state"])]
+    head = query.get("head", "")
+    if ":" in head:
+        owner, branch = head.split(":", 1)
+        same = owner.lower() == repo.full_name.split("/", 1)[0].lower()
+        pulls = [p for p in pulls if same and p["head"] == branch]
+    if query.get("base"):
+        pulls = [p for p in pulls if p["base"] == query["base"]]
+    sort = query.get("sort", "created")
+    key = "updated_at" if sort == "updated" else "created_at"
+    descending = query.get("direction", "desc" if sort == "created" else "asc") == "desc"
+    pulls.sort(key=lambda p: (p[key], p["number"]), reverse=descending)
+    page, links = paginate(fake, pulls, len(pulls), query, match.group(0))
+    return 200, [pull_json(fake, repo, p, simple=True) for p in page], links
+
+def create_pull(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
+    """POST /repos/{owner}/{repo}/pulls — ``head`` is ``branch`` or ``owner:branch`` (no forks here)."""
+    data = data or {}
+    missing = [name for name in ("title", "head", "base") if not data.get(name)]
+    if missing:
+        raise invalid("create-a-pull-request", *({"resource": "PullRequest", "field": f, "code": "missing_field"} for f in missing))
+    given, base = str(data["head"]), str(data["base"])
+    owner, _sep, head = given.rpartition(":")
+    bad = []
+    if (owner and owner.lower() != repo.full_name.split("/", 1)[0].lower()) or f"refs/heads/{head}" not in repo.git.refs:
+        bad.append({"resource": "PullRequest", "field": "head", "code": "invalid"})
+    if f"refs/heads/{base}" not in repo.git.refs:
+        bad.append({"resource": "PullRequest", "field": "base", "code": "invalid"})
+    if bad:
+        raise invalid("create-a-pull-request", *bad)
+    exists = _already_open(repo, head, base)
+    if exists:
+        raise exists
+    head_sha, base_sha = repo.git.refs[f"refs/heads/{head}"], repo.git.refs[f"refs/heads/{base}"]
+    if repo.git.is_ancestor(head_sha, base_sha):
+        raise invalid("create-a-pull-request", {"resource": "PullRequest", "code": "custom", "message": f"No commits between {base} and {given}"})
+    number, stamp = repo.next_number, now_iso()
+    repo.next_number += 1
+    repo.pulls[number] = {
+        "number": number, "id": repo.repo_id * 100_000 + number, "title": str(data["title"]), "body": data.get("body"),
+        "head": head, "base": base, "head_sha": head_sha, "base_sha": base_sha, "state": "open",
+        "draft": bool(data.get("draft", False)), "maintainer_can_modify": bool(data.get("maintainer_can_modify", False)),
+        "user": fake.login, "created_at": stamp, "updated_at": stamp, "closed_at": None,
+    }
+    return 201, pull_json(fake, repo, repo.pulls[number]), {}
+
+def get_pull(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
+    """GET /repos/{owner}/{repo}/pulls/{pull_number}"""
+    pull = repo.pulls.get(int(match.group("number")))
+    if pull is None:
+        raise Reply(404, "Not Found", documentation_url=f"{PULLS_DOCS}#get-a-pull-request")
+    return 200, pull_json(fake, repo, pull), {}
+
+def update_pull(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
+    """PATCH /repos/{owner}/{repo}/pulls/{pull_number} — ``title``, ``body``, ``state``, ``base``."""
+    pull = repo.pulls.get(int(match.group("number")))
+    if pull is None:
+        raise Reply(404, "Not Found", documentation_url=f"{PULLS_DOCS}#update-a-pull-request")
+    data = data or {}
+    state, base = data.get("state", pull["state"]), data.get("base", pull["base"])
+    if state not in ("open", "closed"):
+        raise invalid("update-a-pull-request", {"resource": "PullRequest", "field": "state", "code": "invalid"})
+    if f"refs/heads/{base}" not in repo.git.refs:
+        raise invalid("update-a-pull-request", {"resource": "PullRequest", "field": "base", "code": "invalid"})
+    if state == "open" and (pull["state"] == "closed" or base != pull["base"]):
+        exists = _already_open(repo, pull["head"], base, pull["number"])
+        if exists:
+            raise exists
+    _follow_tips(repo, pull)  # a closed pull request keeps the tips it last saw
+    for name in ("title", "body", "maintainer_can_modify"):
+        if name in data:
+            pull[name] = data[name]
+    if state != pull["state"]:
+        pull["closed_at"] = now_iso() if state == "closed" else None
+    pull.update({"state": state, "base": base, "updated_at": now_iso()})
+    return 200, pull_json(fake, repo, pull), {}
+
+
 _REPO = r"^/repos/(?P<repo>[^/]+/[^/]+)"
 _Route = Callable[["FakeGitHub", RepoState, "re.Match[str]", dict[str, str], Any], Answer]
 ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
@@ -205,6 +356,10 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
     ("POST", re.compile(_REPO + r"/git/trees$"), create_tree),
     ("GET", re.compile(_REPO + r"/git/blobs/(?P<sha>[0-9a-f]{40})$"), get_blob),
     ("POST", re.compile(_REPO + r"/git/blobs$"), create_blob),
+    ("GET", re.compile(_REPO + r"/pulls$"), list_pulls),
+    ("POST", re.compile(_REPO + r"/pulls$"), create_pull),
+    ("GET", re.compile(_REPO + r"/pulls/(?P<number>\d+)$"), get_pull),
+    ("PATCH", re.compile(_REPO + r"/pulls/(?P<number>\d+)$"), update_pull),
 ]
 
 

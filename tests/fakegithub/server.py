@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 from . import shapes
 from .git import Commit, GitError
 from .query import BadQuery
-from .routes import ROUTES, now_iso
+from .routes import ROUTES, now_iso, pull_json
 from .state import Exchange, Faults, Reply, RepoState
 
 DOCS = "https://docs.github.com/rest"
@@ -32,8 +32,12 @@ class FakeGitHub:
     """A fake GitHub REST API for one or more repositories (see the package docstring)."""
 
     def __init__(self, repo: str = "octo/demo", default_branch: str = "main", token: str | None = None, prefix: str = "",
-                 record_bodies: bool = True) -> None:
+                 record_bodies: bool = True, login: str = "github-actions[bot]") -> None:
         self.token = token
+        #: Further tokens accepted alike (a second credential, such as the action's apply-token).
+        self.extra_tokens: set[str] = set()
+        #: Whom the token belongs to: the author of pull requests opened through the API.
+        self.login = login
         #: Keep request and response bodies in the log (benchmarks of 100k runs turn it off).
         self.record_bodies = record_bodies
         self.prefix = prefix.rstrip("/")
@@ -106,6 +110,22 @@ class FakeGitHub:
                     target._order = None
                 count += 1
         return count
+
+    def put_files(self, branch: str, files: Mapping[str, bytes | None], message: str = "Update files",
+                  repo: str | None = None) -> str:
+        """Commit ``files`` (path → content, ``None`` deletes) on top of ``branch``'s tip, as a push
+        would: a repository's first content, or a person pushing to a branch. A missing branch starts
+        from the default branch's tip. Returns the new commit's sha (the branch's new tip)."""
+        with self._lock:
+            target = self._repo(repo)
+            git = target.git
+            ref = f"refs/heads/{branch}"
+            parent = git.refs.get(ref) or git.refs.get(f"refs/heads/{target.default_branch}")
+            items = [{"path": path, "mode": "100644", "type": "blob", "sha": None if data is None else git.put_blob(bytes(data))}
+                     for path, data in files.items()]
+            tree = git.build_tree(git.commits[parent].tree if parent else None, items)
+            git.refs[ref] = git.put_commit(tree, [parent] if parent else [], message, now_iso())
+            return git.refs[ref]
 
     def update_run(self, run_id: int, repo: str | None = None, **fields: Any) -> None:
         """Change fields of a run's latest attempt (e.g. ``status="completed", conclusion="success"``)."""
@@ -213,6 +233,12 @@ class FakeGitHub:
                      for _p, _m, kind, sha in git.walk(git.commits[c].tree) if kind == "blob"}
             return sum(len(git.blobs[s]) for s in blobs)
 
+    def pulls(self, repo: str | None = None) -> list[dict[str, Any]]:
+        """Every pull request as ``GET .../pulls/{n}`` shows it (``pull-request``), by number."""
+        with self._lock:
+            target = self._repo(repo)
+            return [pull_json(self, target, target.pulls[n]) for n in sorted(target.pulls)]
+
     def runs(self, repo: str | None = None) -> list[dict[str, Any]]:
         """The latest attempt of every run, newest first."""
         with self._lock:
@@ -276,7 +302,8 @@ class FakeGitHub:
         try:
             if fault == "error":
                 raise Reply(self._rng.choice(self._faults.statuses), "Server Error")
-            if self.token is not None and headers.get("authorization") not in (f"token {self.token}", f"Bearer {self.token}"):
+            if self.token is not None and headers.get("authorization") not in {
+                    f"{scheme} {token}" for token in (self.token, *self.extra_tokens) for scheme in ("token", "Bearer")}:
                 raise Reply(401, "Bad credentials")
             if self._secondary:
                 status, retry_after = self._secondary.pop(0)
@@ -290,7 +317,10 @@ class FakeGitHub:
             status, payload, extra = self._route(method, path[len(self.prefix):], query, data)
         except Reply as reply:
             status, extra = reply.status, reply.headers
-            payload = {"message": reply.message, "documentation_url": DOCS, "status": str(reply.status)}
+            payload = {"message": reply.message}
+            if reply.errors is not None:
+                payload["errors"] = reply.errors
+            payload.update({"documentation_url": reply.documentation_url or DOCS, "status": str(reply.status)})
         except (GitError, BadQuery) as exc:
             status = exc.status if isinstance(exc, GitError) else 422
             message = exc.message if isinstance(exc, GitError) else f"Invalid created: {exc}"

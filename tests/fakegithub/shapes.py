@@ -1,8 +1,8 @@
 """Builders for the JSON objects GitHub's REST API returns, in their documented shapes.
 
-Only the shapes live here (no state): a repository, a user, a workflow, a workflow run and a job.
-Every ``*_url`` field points at the fake server itself, so PyGithub, which refuses to follow URLs
-to other hosts, can follow whatever it is handed.
+Only the shapes live here (no state): a repository, a user, a workflow, a workflow run, a job and a
+pull request. Every ``*_url`` field points at the fake server itself, so PyGithub, which refuses to
+follow URLs to other hosts, can follow whatever it is handed.
 """
 
 from __future__ import annotations
@@ -153,3 +153,50 @@ def job(base: str, run: Mapping[str, Any], index: int) -> dict[str, Any]:
         "runner_id": 1, "runner_name": "fake-runner", "runner_group_id": 1, "runner_group_name": "Default",
         "workflow_name": run["name"], "head_branch": run["head_branch"],
     }
+
+
+def actor(base: str, login: str) -> dict[str, Any]:
+    """A ``simple-user`` for ``login``; an app's bot (``github-actions[bot]``) is of type ``Bot``."""
+    if not login.endswith("[bot]"):
+        return user(base, login)
+    return {**user(base, login), "type": "Bot", "html_url": f"{base}/apps/{login[:-len('[bot]')]}"}
+
+
+def pull_request(base: str, repo: Mapping[str, Any], pull: Mapping[str, Any], head_sha: str, base_sha: str,
+                 stats: Mapping[str, int] | None) -> dict[str, Any]:
+    """A ``pull-request`` or, without ``stats``, a ``pull-request-simple`` (as listings return).
+
+    ``repo`` is the ``repository`` both ends live in (the fake has no forks), ``pull`` a stored pull
+    request (see ``RepoState.pulls``) and ``stats`` its ``commits``, ``additions``, ``deletions``
+    and ``changed_files``.
+    """
+    full_name, number = repo["full_name"], int(pull["number"])
+    owner = full_name.split("/", 1)[0]
+    api = f"{base}/repos/{full_name}"
+    url, html, issue = f"{api}/pulls/{number}", f"{base}/{full_name}/pull/{number}", f"{api}/issues/{number}"
+    author = actor(base, pull["user"])
+    links = {"self": url, "html": html, "issue": issue, "comments": f"{issue}/comments",
+             "review_comments": f"{url}/comments", "review_comment": f"{api}/pulls/comments{{/number}}",
+             "commits": f"{url}/commits", "statuses": f"{api}/statuses/{head_sha}"}
+    out: dict[str, Any] = {
+        "url": url, "id": int(pull["id"]), "node_id": node_id("PR", f"{full_name}#{number}"), "html_url": html,
+        "diff_url": f"{html}.diff", "patch_url": f"{html}.patch", "issue_url": issue, "number": number,
+        "state": pull["state"], "locked": False, "title": pull["title"], "user": author, "body": pull["body"],
+        "labels": [], "milestone": None, "active_lock_reason": None, "created_at": pull["created_at"],
+        "updated_at": pull["updated_at"], "closed_at": pull["closed_at"], "merged_at": None, "merge_commit_sha": None,
+        "assignee": None, "assignees": [], "requested_reviewers": [], "requested_teams": [],
+        "commits_url": links["commits"], "review_comments_url": links["review_comments"],
+        "review_comment_url": links["review_comment"], "comments_url": links["comments"], "statuses_url": links["statuses"],
+        "head": {"label": f"{owner}:{pull['head']}", "ref": pull["head"], "sha": head_sha, "user": repo["owner"], "repo": repo},
+        "base": {"label": f"{owner}:{pull['base']}", "ref": pull["base"], "sha": base_sha, "user": repo["owner"], "repo": repo},
+        "_links": {name: {"href": href} for name, href in links.items()},
+        "author_association": "OWNER" if pull["user"] == owner else "NONE", "auto_merge": None, "draft": bool(pull["draft"]),
+    }
+    if stats is not None:
+        is_open = pull["state"] == "open"
+        out.update({
+            "merged": False, "mergeable": True if is_open else None, "rebaseable": True if is_open else None,
+            "mergeable_state": "clean" if is_open else "unknown", "merged_by": None, "comments": 0, "review_comments": 0,
+            "maintainer_can_modify": bool(pull["maintainer_can_modify"]), **{k: int(v) for k, v in stats.items()},
+        })
+    return out

@@ -26,7 +26,7 @@ class Exchange:
 
 @dataclass
 class RepoState:
-    """One repository: workflows, run attempts (latest per run for listings) and its Git objects."""
+    """One repository: workflows, run attempts (latest per run for listings), Git objects and pull requests."""
 
     full_name: str
     repo_id: int
@@ -39,6 +39,11 @@ class RepoState:
     _order: list[tuple[float, int]] | None = None
     #: The ``minimal-repository`` object every run embeds, built once (100k runs share it).
     minimal: dict[str, Any] | None = None
+    #: Pull requests by number: ``title``, ``body``, ``head``/``base`` branch names, ``state``,
+    #: ``draft``, ``user`` (a login), times; ``head_sha``/``base_sha`` are frozen once closed.
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    #: The next issue/pull request number (GitHub numbers both from one sequence, from 1).
+    next_number: int = 1
 
     def ordered(self) -> list[tuple[float, int]]:
         """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
@@ -62,8 +67,15 @@ class Faults:
 
 
 class Reply(Exception):
-    """Raised by a route to answer with an error status."""
+    """Raised by a route to answer with an error status.
 
-    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+    ``errors`` are a ``validation-error``'s entries (``resource``, ``field``, ``code``, ``message``),
+    answered as ``{"message", "errors", "documentation_url", "status"}``; ``documentation_url``
+    names the operation's page, as GitHub's answers do (default: the REST docs' front page).
+    """
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None,
+                 errors: list[dict[str, Any]] | None = None, documentation_url: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.headers = status, message, dict(headers or {})
+        self.errors, self.documentation_url = errors, documentation_url

@@ -1,0 +1,1 @@
+"""Apply stage: write recommended crons into workflow files, locally or as a pull request."""
