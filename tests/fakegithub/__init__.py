@@ -15,6 +15,9 @@ against the official OpenAPI description in ``tests/test_fakegithub_schema.py``)
 * the Git Data API: refs (create → 422 ``Reference already exists``; update with ``force: false``
   → 422 ``Update is not a fast forward`` unless it is one), commits, trees (``base_tree``, nested
   paths, deletions), blobs (utf-8 / base64), all with real Git SHA-1 ids;
+* pulls: list (``state``, ``head`` as ``owner:branch``, ``base``, paginated), create, get, update,
+  with GitHub's 422 answers "A pull request already exists for owner:branch." and "No commits
+  between BASE and HEAD" (and ``invalid`` head/base fields);
 * fault injection: 5xx, connection resets before or after the change is applied, slow answers.
 
 Typical use (``tests/conftest.py`` provides it as the ``fake_github`` fixture)::
@@ -31,15 +34,19 @@ Typical use (``tests/conftest.py`` provides it as the ``fake_github`` fixture)::
 The whole API of :class:`FakeGitHub`:
 
 * lifecycle: ``start()``/``stop()`` or ``with``; ``base_url``; ``FakeGitHub(repo, default_branch,
-  token, prefix="/api/v3" for Enterprise-Server-style paths, record_bodies=False for big loads)``;
+  token, prefix="/api/v3" for Enterprise-Server-style paths, record_bodies=False for big loads,
+  login)``; ``extra_tokens`` (a set of further accepted tokens, e.g. an apply token);
 * seeding: ``add_repo``, ``add_workflow(id, name, path, state)``, ``seed_runs(runs)``,
   ``update_run(id, **fields)``, ``delete_run(id)``; ``make_runs(n, start, spacing, ...)``;
+  ``put_files(branch, {path: bytes or None}, message)`` (a commit on the branch's tip: a
+  repository's content, or a person pushing);
 * limits and faults: ``set_rate_limit(remaining, limit, reset_in, status)``,
   ``secondary_rate_limit(count, retry_after, status)``, ``inject_faults(error_rate, reset_rate,
   reset_after_rate, slow_rate, slow_seconds, statuses, methods, seed, after)``, ``clear_faults()``;
 * inspection: ``requests`` (every :class:`Exchange`), ``request_count(method, path_contains)``,
   ``clear_requests()``, ``runs()``, ``ref_sha(branch)``, ``branch_files(branch)``,
-  ``branch_history(branch)``, ``branch_bytes(branch)``, ``commit(sha)``, ``commit_files(sha)``.
+  ``branch_history(branch)``, ``branch_bytes(branch)``, ``commit(sha)``, ``commit_files(sha)``,
+  ``pulls()``.
 
 Seeds are REST workflow-run objects or ``RunRecord.to_dict()``-like dicts; missing fields get
 plausible values. Only 127.0.0.1 is ever bound, on an ephemeral port.
