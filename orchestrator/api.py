@@ -466,6 +466,7 @@ class WorkflowOrchestratorAPI:
             "expected_duration_seconds": figures["expected_duration_seconds"],
             "duration_p90_seconds": figures["duration_p90_seconds"],
             "predicted_success_rate": figures["predicted_success_rate"],
+            "cost_per_run": rec.get("cost_per_run") if figures is rec else None,
             "prediction_for": slot if figures is rec else {"schedule": None, "at": format_time(self.clock()), "event": None},
             "resource_impact": described["resource_impact"],
             "reasoning": [*described["reasoning"], where, schedule_reason],
@@ -650,15 +651,19 @@ class WorkflowOrchestratorAPI:
     def recommend(self, workflows_dir: str | os.PathLike[str] = DEFAULT_WORKFLOWS_DIR, repo: str | None = None,
                   workflows: Sequence[str] | None = None, log_predictions: bool = True,
                   weights: Mapping[str, Any] | None = None,
-                  min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> APIResponse:
+                  min_confidence: float = DEFAULT_MIN_CONFIDENCE, rates: str | os.PathLike[str] | None = None,
+                  public: bool = False) -> APIResponse:
         """Recommended crons for every scheduled workflow in ``workflows_dir``, with conflicts,
         liveness and timeouts; ``workflows`` narrows the result to those names or paths, and
         ``weights`` overrides the slot-cost weights documented in docs/schedule.md. A proposed
-        move below ``min_confidence`` is a keep (``change`` false), as in the action.
+        move below ``min_confidence`` is a keep (``change`` false), as in the action. Each
+        recommendation's ``cost_per_run`` is priced with the rate table at ``rates`` (default the
+        shipped one); ``public`` makes standard GitHub-hosted runners free.
 
         Without a store every workflow gets its cold-start answer, and ``warnings`` says that no
         history was found where the store was expected.
         """
+        from .cost.rates import RateTable
         from .schedule import Weights, recommend
 
         if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) \
@@ -673,7 +678,8 @@ class WorkflowOrchestratorAPI:
             raise ValidationError("workflows-dir", str(directory), "a directory of workflow files (.github/workflows)")
         runs = self.store.runs()
         predictor = self._predictor(directory, repo) if runs else None
-        data = recommend(runs, directory, repository=repo, now=self.clock(), weights=chosen, predictor=predictor)
+        data = recommend(runs, directory, repository=repo, now=self.clock(), weights=chosen, predictor=predictor,
+                         rates=RateTable.load(rates), public=bool(public))
         if workflows:
             wanted = {w.strip() for w in workflows}
             data["recommendations"] = [r for r in data["recommendations"]

@@ -185,13 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("recommend", "Recommended cron schedules, conflicts, liveness warnings and timeouts.",
                 lambda api, a: api.recommend(a.workflows_dir, repo=a.repo, workflows=a.workflows, weights=a.weights,
-                                             min_confidence=a.min_confidence))
+                                             min_confidence=a.min_confidence, rates=a.rates, public=a.public))
     _workflows_dir_option(p)
     p.add_argument("--min-confidence", type=_unit_float, default=DEFAULT_MIN_CONFIDENCE,
                    help=f"smallest confidence (0 to 1) for a move to count as a change (default {DEFAULT_MIN_CONFIDENCE})")
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
     p.add_argument("--weights", type=_json_object,
                    help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')
+    p.add_argument("--rates", metavar="FILE",
+                   help="your runner rate table (JSON, the shape of orchestrator/cost/rates.json) instead of GitHub's list prices")
+    p.add_argument("--public", action="store_true", help="the repository is public: standard GitHub-hosted runners are free")
 
     p = command("apply", "Write the recommended crons into the workflow files (only the cron values change), "
                          "or propose them as one pull request.",
@@ -213,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-requests", type=_positive_int, help="request budget for this sync (default 300)")
     p.add_argument("--since", help="backfill no further back than this date (default: all GitHub keeps)")
     p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
+
+    p = command("org", "Organisation-wide commands: `org plan` lists an organisation's repositories, leaves out "
+                       "archived and disabled ones and splits the rest into a GitHub Actions job matrix.",
+                lambda api, a: _org(a))
+    p.add_argument("action", choices=["plan"], help="plan: the repositories and the matrix (JSON with --json)")
+    p.add_argument("--org", required=True, metavar="ORG", help="the organisation's login")
+    p.add_argument("--chunk", type=_positive_int, default=10, metavar="N",
+                   help="repositories per matrix job (default 10; grows when more than 256 jobs would be needed)")
+    p.add_argument("--installation", action="store_true",
+                   help="list the repositories of the GitHub App installation the token belongs to "
+                        "(GET /installation/repositories) instead of GET /orgs/ORG/repos")
 
     command("compact", "Squash the data branch's history into one fresh commit (needs --repo and --data-branch).",
             lambda api, a: api.compact())
@@ -238,6 +252,14 @@ def _demo(api: WorkflowOrchestratorAPI, args: argparse.Namespace) -> APIResponse
     moves = int(changes or 0)
     return APIResponse(True, f"Main job on the bundled sample finished; {moves} schedule change{'' if moves == 1 else 's'} "
                              "recommended", data)
+
+
+def _org(args: argparse.Namespace) -> APIResponse:
+    """``org ACTION``: organisation-wide commands (``plan`` for now); they need no store."""
+    from .org.plan import plan_response
+
+    return plan_response(args.org, args.chunk, installation=args.installation, api_url=args.api_url,
+                         token_env=args.token_env)
 
 
 def _read_json_file(path: str) -> Any:

@@ -52,7 +52,7 @@ def run_demo(log_stream: TextIO | None = None) -> DemoResult:
             token="", repository=SAMPLE_REPOSITORY, data_branch="(bundled sample)",
             workflows_dir=workspace / ".github" / "workflows", workflows=(), lookback_days=0, max_requests=0,
             min_confidence=0.6, timezone="UTC", mode="report", summary=True, api_url="https://api.github.com",
-            workspace=workspace, output_file=None, summary_file=None,
+            workspace=workspace, output_file=None, summary_file=None, public=True,  # facebook/react is public
         )
         result = run(settings, ConsoleLog(stream=log_stream or sys.stderr), api=api, now=now)
         scheduled = [rec.get("workflow_key") for rec in result.report["recommend"].get("recommendations", [])]

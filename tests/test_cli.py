@@ -138,7 +138,7 @@ def test_demo_runs_the_main_job_on_the_bundled_sample(capsys):
     assert "::" not in captured.err, "a terminal gets readable lines, not workflow commands"
     assert "── Learn and recommend" in captured.err and "1 scheduled workflow, " in captured.err
     # The summary's success figure is the predictor's for the next run; a warning follows it.
-    success = int(re.search(r"\| (\d+)% \| \d+% \| ", out).group(1))
+    success = int(re.search(r"\| (\d+)% \| (?:free|\$)[^|]* \| \d+% \| ", out).group(1))
     assert ("warning: (DevTools) Regression Tests fails often" in captured.err) == (success < 50)
     assert re.match(r"Insights — \(DevTools\) Regression Tests \(facebook/react\)\n"
                     r"  runs          \d+ \(\d+ successes, \d+ failures\)\n  success rate  \d+%\n", out)

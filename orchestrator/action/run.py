@@ -94,7 +94,7 @@ def run(settings: Settings, log: Log, api: Any = None, now: datetime | None = No
                 with log.group("Learn and recommend"):
                     response = api.recommend(settings.workflows_dir, repo=settings.repository,
                                              workflows=list(settings.workflows) or None,
-                                             min_confidence=settings.min_confidence)
+                                             min_confidence=settings.min_confidence, public=settings.public)
                     log.info(response.message)
                     recommend_data = found.data(response, "recommend") or {}
                     accuracy = api.get_accuracy_metrics()

@@ -8,6 +8,7 @@ input, the bad value and what is expected, so a user fixes their YAML in one try
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -60,6 +61,8 @@ class Settings:
     #: ``none`` or ``pull-request`` (open one pull request with the recommended crons).
     apply: str = "none"
     apply_token: str = field(default="", repr=False)
+    #: The repository is public (from the run's event payload): standard runners cost nothing.
+    public: bool = False
 
 
 # ----- one validator per input ---------------------------------------------------------------
@@ -203,7 +206,22 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         summary_file=_optional_path(environ.get("GITHUB_STEP_SUMMARY")),
         apply=apply,
         apply_token=parse_apply_token(environ.get("INPUT_APPLY-TOKEN", "").strip(), apply, token),
+        public=_public(environ.get("GITHUB_EVENT_PATH")),
     )
+
+
+def _public(event_path: str | None) -> bool:
+    """Whether the event payload says the repository is public (``repository.private`` false).
+
+    Absent or unreadable, the repository is treated as private: costs are then shown, not hidden.
+    """
+    if not event_path:
+        return False
+    try:
+        repository = json.loads(Path(event_path).read_text(encoding="utf-8")).get("repository") or {}
+    except (OSError, ValueError, AttributeError):
+        return False
+    return isinstance(repository, dict) and repository.get("private") is False
 
 
 def _optional_path(value: str | None) -> Path | None:

@@ -76,6 +76,15 @@ def _duration(seconds: Any) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _cost(cost: Any) -> str:
+    """``$0.036 (6 min)``; ``free`` in a public repository; ``–`` when unknown."""
+    if not isinstance(cost, Mapping) or not isinstance(cost.get("usd"), (int, float)):
+        return "–"
+    if cost["usd"] == 0 and cost.get("public"):
+        return f"free ({int(cost.get('minutes') or 0)} min)"
+    return f"${cost['usd']:.3f} ({int(cost.get('minutes') or 0)} min)"
+
+
 def _percent(value: Any) -> str:
     return f"{100 * float(value):.0f}%" if isinstance(value, (int, float)) and value == value else "–"
 
@@ -165,12 +174,18 @@ def _schedule_table(ctx: SummaryContext) -> str:
             after,
             f"{_duration(rec.get('expected_duration_seconds'))} / {_duration(rec.get('duration_p90_seconds'))}",
             _percent(rec.get("predicted_success_rate")),
+            _cost(rec.get("cost_per_run")),
             _percent(rec.get("confidence")),
             "**change**" if rec.get("change") else "keep",
         ])
     text = "### Schedules\n\n" + table(
-        ["Workflow", "Current", "Recommended", "Duration p50 / p90", "Success", "Confidence", "Decision"], rows, "lllrrrl"
+        ["Workflow", "Current", "Recommended", "Duration p50 / p90", "Success", "Cost per run", "Confidence", "Decision"],
+        rows, "lllrrrrl",
     )
+    if any(isinstance(r.get("cost_per_run"), Mapping) for r in ctx.recommendations):
+        text += ("\n\nCost per run is an estimate: every job billed as long as the run, rounded up to the minute, "
+                 "at GitHub's rate for its runner on the day of the next run (self-hosted runners at the table's "
+                 "platform charge; standard runners are free in public repositories).")
     hidden = len(ctx.recommendations) - MAX_TABLE_ROWS
     if hidden > 0:
         text += f"\n\n{hidden} more workflows are in the full report ({code(ctx.report_path)})."

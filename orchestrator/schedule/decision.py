@@ -45,8 +45,8 @@ def decide(rec: Mapping[str, Any], min_confidence: float) -> dict[str, Any]:
             out["recommended_human"] = rec["current_human"][0]
         current = (rec.get("slot_forecasts") or {}).get("current")
         if current:  # the figures follow the slot that is recommended: now the current one
-            for name in ("expected_duration_seconds", "duration_p90_seconds", "predicted_success_rate"):
-                out[name] = current[name]
+            for name in ("expected_duration_seconds", "duration_p90_seconds", "predicted_success_rate", "cost_per_run"):
+                out[name] = current.get(name)
             out["prediction_for"] = {k: current[k] for k in ("schedule", "at", "event")}
             out["reasoning"] = [next_run_line(current) if line.startswith(NEXT_RUN) else line
                                 for line in out["reasoning"]]

@@ -18,6 +18,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..cost.estimate import run_cost
+from ..cost.rates import RateTable
 from ..errors import UsageError, ValidationError
 from ..learn.delay import ScheduleDelayModel
 from ..model import SUCCESS, RunRecord, format_time
@@ -47,6 +49,8 @@ def recommend(
     bootstrap: int = DEFAULT_BOOTSTRAP,
     seed: int = 0,
     extra_files: Sequence[WorkflowFile] = (),
+    rates: RateTable | None = None,
+    public: bool = False,
 ) -> dict[str, Any]:
     """Recommend a schedule for every scheduled workflow in ``workflows_dir``; JSON-able result.
 
@@ -55,7 +59,8 @@ def recommend(
     stage's fitted predictor (``predict_runs``/``describe``); without it durations come from the
     workflow's own history. ``extra_files`` are planned as if they were in the directory (a
     schedule inferred from the history when the file is not at hand). Problems with single
-    files are listed in ``errors``, not raised.
+    files are listed in ``errors``, not raised. ``rates`` prices each slot's expected run (the
+    shipped table by default; ``public``: standard runners are free).
     """
     weights = weights or Weights()
     if now is not None and now.tzinfo is None:
@@ -124,6 +129,9 @@ def recommend(
         )
         for p in plans
     ]
+    table = rates or RateTable.load()
+    for plan, rec in zip(plans, recommendations):
+        _price(rec, plan.file, table, public)
     unscheduled = [
         {
             "workflow": f.name,
@@ -149,6 +157,14 @@ def recommend(
         "minute_delays": delay.minute_profile(),
         "busy_hours": [{"hour": h, "active_runs": round(float(busy.reshape(7, 24, 60)[:, h].mean()), 3)} for h in range(24)],
     }
+
+
+def _price(rec: dict[str, Any], file: WorkflowFile, table: RateTable, public: bool) -> None:
+    """``cost_per_run`` of each slot's next run (the figure follows the slot, as durations do)."""
+    for slot in rec["slot_forecasts"].values():
+        at = datetime.fromisoformat(slot["at"].replace("Z", "+00:00")).date() if slot.get("at") else None
+        slot["cost_per_run"] = run_cost(slot["expected_duration_seconds"], file.job_runners, at, table, public) if at else None
+    rec["cost_per_run"] = rec["slot_forecasts"]["recommended"]["cost_per_run"]
 
 
 # ----- history and plans ----------------------------------------------------------------------

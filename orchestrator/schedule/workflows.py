@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from ..cost.runners import labels_of
 from ..errors import ValidationError
 from .cron import Cron
 
@@ -55,6 +56,8 @@ class WorkflowFile:
     schedules: tuple[Cron, ...]
     job_timeouts: Mapping[str, float | None] = field(default_factory=dict)
     concurrency_groups: tuple[str, ...] = ()
+    #: Each job's ``runs-on`` labels (for its cost); jobs calling a reusable workflow are left out.
+    job_runners: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def jobs_without_timeout(self) -> list[str]:
@@ -114,6 +117,8 @@ def parse_workflow(text: str, path: str) -> tuple[WorkflowFile | None, list[Work
             schedules=schedules,
             job_timeouts=_job_timeouts(jobs),
             concurrency_groups=tuple(_concurrency_groups(data, jobs, path)),
+            job_runners={str(job_id): labels_of(job.get("runs-on")) for job_id, job in jobs.items()
+                         if isinstance(job, Mapping) and "uses" not in job},
         ),
         errors,
     )

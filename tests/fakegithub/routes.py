@@ -365,3 +365,9 @@ ROUTES: list[tuple[str, re.Pattern[str], _Route]] = [
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Organisation-wide routes (no repository in the path) live in orgs.py, which imports from here.
+from .orgs import ORG_ROUTES  # noqa: E402
+
+ROUTES.extend(ORG_ROUTES)

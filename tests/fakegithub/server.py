@@ -48,6 +48,9 @@ class FakeGitHub:
         self._rng = random.Random(0)
         self._limit, self._remaining, self._reset_at, self._limit_status = 5000, 5000, time.time() + 3600, 403
         self._secondary: list[tuple[int, int]] = []
+        #: Organisations by lower-cased login: their login as seeded and repository full names, in
+        #: creation order (``add_org_repos``); the one installation can see all of them.
+        self.orgs: dict[str, tuple[str, list[str]]] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.default_repo = repo
@@ -89,6 +92,35 @@ class FakeGitHub:
             tree = repo.git.build_tree(None, [{"path": "README.md", "content": "# demo\n"}])
             repo.git.refs[f"refs/heads/{default_branch}"] = repo.git.put_commit(tree, [], "Initial commit", now_iso())
             self._repos[full_name] = repo
+
+    def add_org_repos(self, org: str, names: Iterable[str], archived: Iterable[str] = frozenset(),
+                      disabled: Iterable[str] = frozenset(), private: Iterable[str] = frozenset()) -> list[str]:
+        """Repositories ``org/NAME`` (``add_repo``) belonging to organisation ``org``, listed by
+        ``GET /orgs/{org}/repos`` and ``GET /installation/repositories`` (one installation sees every
+        seeded organisation repository). ``archived``/``disabled``/``private`` name repositories
+        (bare or ``org/NAME``) to flag. Names already seeded keep their content and get the new
+        flags. All of them share the fake's one rate limit, as one installation's requests do on
+        GitHub. Returns the full names, in the order given."""
+        def full(name: str) -> str:
+            return name if "/" in name else f"{org}/{name}"
+
+        flags = {"archived": {full(n) for n in archived}, "disabled": {full(n) for n in disabled},
+                 "private": {full(n) for n in private}}
+        with self._lock:
+            login, members = self.orgs.setdefault(org.lower(), (org, []))
+            made = []
+            for name in names:
+                full_name = full(name)
+                if full_name.split("/", 1)[0].lower() != org.lower():
+                    raise ValueError(f"{full_name} is not a repository of {org}")
+                if full_name not in self._repos:
+                    self.add_repo(full_name)
+                repo = self._repos[full_name]
+                repo.archived, repo.disabled, repo.private = (full_name in flags[k] for k in ("archived", "disabled", "private"))
+                if full_name not in members:
+                    members.append(full_name)
+                made.append(full_name)
+            return made
 
     def add_workflow(self, workflow_id: int, name: str, path: str, state: str = "active", repo: str | None = None) -> None:
         with self._lock:
@@ -358,7 +390,8 @@ class FakeGitHub:
         for verb, pattern, handler in ROUTES:
             match = pattern.match(path)
             if verb == method and match:
-                repo = self._repo(match.group("repo"))
+                # Routes outside one repository (``/orgs/...``, ``/installation/...``) get no repo.
+                repo = self._repo(match.group("repo")) if "repo" in pattern.groupindex else None
                 return handler(self, repo, match, query, data)
         raise Reply(404, "Not Found")
 

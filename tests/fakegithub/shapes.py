@@ -87,6 +87,23 @@ def repository(base: str, full_name: str, repo_id: int, default_branch: str, ful
     return out
 
 
+def listed_repository(base: str, full_name: str, repo_id: int, default_branch: str, private: bool = False,
+                      archived: bool = False, disabled: bool = False, organization: bool = True) -> dict[str, Any]:
+    """A repository as listings show it (``GET /orgs/{org}/repos``: ``minimal-repository``;
+    ``GET /installation/repositories``: ``repository``): every field of both, with the owner an
+    ``Organization``, ``visibility`` following ``private`` and the token's ``permissions``."""
+    out = repository(base, full_name, repo_id, default_branch, True)
+    if organization:
+        out["owner"] = {**out["owner"], "type": "Organization"}  # a copy: user() is shared
+    out.update({
+        "private": private, "archived": archived, "disabled": disabled, "visibility": "private" if private else "public",
+        "has_downloads": True, "is_template": False, "topics": [], "allow_forking": not private,
+        "web_commit_signoff_required": False, "delete_branch_on_merge": False,
+        "permissions": {"admin": False, "maintain": False, "push": False, "triage": False, "pull": True},
+    })
+    return out
+
+
 def workflow(base: str, full_name: str, wid: int, name: str, path: str, state: str) -> dict[str, Any]:
     """A ``workflow``; ``state`` is one of GitHub's (``active``, ``disabled_inactivity``, ...)."""
     url = f"{base}/repos/{full_name}/actions/workflows/{wid}"

@@ -44,6 +44,10 @@ class RepoState:
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
     #: The next issue/pull request number (GitHub numbers both from one sequence, from 1).
     next_number: int = 1
+    #: Listing flags of an organisation's repository (see ``FakeGitHub.add_org_repos``).
+    archived: bool = False
+    disabled: bool = False
+    private: bool = False
 
     def ordered(self) -> list[tuple[float, int]]:
         """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
