@@ -656,9 +656,23 @@ def _apply(data: Mapping[str, Any], message: str) -> list[str]:
     return lines
 
 
+def _org(data: Mapping[str, Any], message: str) -> list[str]:
+    """``org plan``: the headline, the repositories left out and why, then one line per matrix job."""
+    lines = [_text(message)]
+    for left in _list(data.get("left_out")):
+        left = _map(left)
+        lines.append(f"left out: {_text(left.get('repository'), 80)} ({_text(left.get('reason'), 20)})")
+    for job in _list(_map(data.get("matrix")).get("include")):
+        job = _map(job)
+        lines.append(f"  chunk {_int(job.get('chunk'))}: {_text(job.get('repositories'))}")
+    if data.get("note"):
+        lines.append(_text(data["note"]))
+    return lines
+
+
 FORMATTERS: dict[str, Formatter] = {
     "workflows": _workflows, "history": _history, "insights": _insights, "predict": _predict, "batch": _batch,
-    "predict-runs": _predict_runs, "backtest": _backtest, "accuracy": _accuracy, "recommend": _recommend, "apply": _apply,
+    "predict-runs": _predict_runs, "backtest": _backtest, "accuracy": _accuracy, "recommend": _recommend, "apply": _apply, "org": _org,
     "health": _health, "import": _import, "record": _record, "sync": _sync, "compact": _compact, "demo": _demo,
 }
 
