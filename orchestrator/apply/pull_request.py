@@ -12,13 +12,13 @@ name, and the others go ahead, since their edits were computed from text the bas
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ..errors import SourceError, UsageError
+from ..errors import UsageError
 from ..report.markdown import code, md, md_with_code
 from ..source.github import GitHubClient
+from ..source.repo_files import blob, branch_tip, ok, tree_blobs
 from .files import FileChange
 
 __all__ = ["BRANCH", "TRAILER", "Proposal", "propose", "pull_request_body"]
@@ -43,16 +43,14 @@ class Proposal:
 def propose(client: GitHubClient, repo: str, changes: Sequence[FileChange], body: str, base: str | None = None) -> Proposal:
     """Commit ``changes`` onto :data:`BRANCH` from ``base`` (default: the default branch) and
     open or update the pull request; see the module docstring for the rules."""
-    base = base or str(_ok(client, "GET", f"/repos/{repo}").data["default_branch"])
-    base_tip = _tip(client, repo, base)
+    base = base or str(ok(client, "GET", f"/repos/{repo}").data["default_branch"])
+    base_tip = branch_tip(client, repo, base)
     if base_tip is None:
         raise UsageError(f"--base: branch {base!r} does not exist in {repo}")
-    base_tree = str(_ok(client, "GET", f"/repos/{repo}/git/commits/{base_tip}").data["tree"]["sha"])
-    listing = _ok(client, "GET", f"/repos/{repo}/git/trees/{base_tree}", {"recursive": "1"}).data
-    blobs = {e["path"]: e["sha"] for e in listing.get("tree", []) if e.get("type") == "blob"}
+    base_tree, blobs = tree_blobs(client, repo, base_tip)
     kept, refused = [], []
     for change in changes:
-        on_base = _blob(client, repo, blobs[change.path]) if change.path in blobs else None
+        on_base = blob(client, repo, blobs[change.path]) if change.path in blobs else None
         if on_base != change.before.encode("utf-8"):
             why = "is not on" if on_base is None else "differs from the copy on"
             refused.append({"path": change.path, "message": f"the local file {why} {base} (a stale checkout?): "
@@ -61,7 +59,7 @@ def propose(client: GitHubClient, repo: str, changes: Sequence[FileChange], body
             kept.append(change)
     if not kept:
         return Proposal(None, refused, False)
-    tree = str(_ok(client, "POST", f"/repos/{repo}/git/trees", body={
+    tree = str(ok(client, "POST", f"/repos/{repo}/git/trees", body={
         "base_tree": base_tree,
         "tree": [{"path": c.path, "mode": "100644", "type": "blob", "content": c.after} for c in kept],
     }).data["sha"])
@@ -72,9 +70,9 @@ def propose(client: GitHubClient, repo: str, changes: Sequence[FileChange], body
 
 def _move_branch(client: GitHubClient, repo: str, base: str, base_tip: str, tree: str, changes: Sequence[FileChange]) -> bool:
     """Point :data:`BRANCH` at a commit of ``tree`` on ``base_tip``; False when it already is."""
-    tip = _tip(client, repo, BRANCH)
+    tip = branch_tip(client, repo, BRANCH)
     if tip is not None:
-        commit = _ok(client, "GET", f"/repos/{repo}/git/commits/{tip}").data
+        commit = ok(client, "GET", f"/repos/{repo}/git/commits/{tip}").data
         if TRAILER not in str(commit.get("message", "")):
             raise UsageError(f"{BRANCH} in {repo} has a commit that workflow-orchestrator did not write ({tip[:12]}): "
                              "someone pushed to it. Refusing to overwrite it; merge or close that work, or delete the "
@@ -83,13 +81,13 @@ def _move_branch(client: GitHubClient, repo: str, base: str, base_tip: str, tree
             return False
     paths = ", ".join(c.path for c in changes)
     message = f"{TITLE}\n\nRecommended by workflow-orchestrator for: {paths}\n\n{TRAILER}"
-    sha = str(_ok(client, "POST", f"/repos/{repo}/git/commits",
+    sha = str(ok(client, "POST", f"/repos/{repo}/git/commits",
                   body={"message": message, "tree": tree, "parents": [base_tip]}).data["sha"])
     if tip is None:
-        _ok(client, "POST", f"/repos/{repo}/git/refs", body={"ref": f"refs/heads/{BRANCH}", "sha": sha})
+        ok(client, "POST", f"/repos/{repo}/git/refs", body={"ref": f"refs/heads/{BRANCH}", "sha": sha})
     else:
         # Our own branch, re-made from the base tip: a forced update, checked just above.
-        _ok(client, "PATCH", f"/repos/{repo}/git/refs/heads/{BRANCH}", body={"sha": sha, "force": True})
+        ok(client, "PATCH", f"/repos/{repo}/git/refs/heads/{BRANCH}", body={"sha": sha, "force": True})
     return True
 
 
@@ -108,40 +106,17 @@ def _open_or_update(client: GitHubClient, repo: str, base: str, body: str) -> di
         if existing is None:
             raise client.error(created, "POST", f"/repos/{repo}/pulls")
     if existing.get("body") != body or existing.get("title") != TITLE:
-        existing = _ok(client, "PATCH", f"/repos/{repo}/pulls/{existing['number']}", body={"title": TITLE, "body": body}).data
+        existing = ok(client, "PATCH", f"/repos/{repo}/pulls/{existing['number']}", body={"title": TITLE, "body": body}).data
     return _summary(existing)
 
 
 def _find(client: GitHubClient, repo: str, owner: str, base: str) -> dict[str, Any] | None:
-    listed = _ok(client, "GET", f"/repos/{repo}/pulls", {"head": f"{owner}:{BRANCH}", "base": base, "state": "open"}).data
+    listed = ok(client, "GET", f"/repos/{repo}/pulls", {"head": f"{owner}:{BRANCH}", "base": base, "state": "open"}).data
     return dict(listed[0]) if listed else None
 
 
 def _summary(pull: Mapping[str, Any]) -> dict[str, Any]:
     return {"number": int(pull["number"]), "url": str(pull["html_url"]), "branch": BRANCH}
-
-
-def _tip(client: GitHubClient, repo: str, branch: str) -> str | None:
-    response = client.request("GET", f"/repos/{repo}/git/ref/heads/{branch}", essential=True)
-    if response.status == 404:
-        return None
-    if response.status != 200:
-        raise client.error(response, "GET", f"/repos/{repo}/git/ref/heads/{branch}")
-    return str(response.data["object"]["sha"])
-
-
-def _blob(client: GitHubClient, repo: str, sha: str) -> bytes:
-    data = _ok(client, "GET", f"/repos/{repo}/git/blobs/{sha}").data
-    if data.get("encoding") != "base64":
-        raise SourceError(f"{repo}: blob {sha} came back as {data.get('encoding')!r}, expected base64")
-    return base64.b64decode(data.get("content", ""))
-
-
-def _ok(client: GitHubClient, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None) -> Any:
-    response = client.request(method, path, params=params, body=body, essential=True)
-    if not 200 <= response.status < 300:
-        raise client.error(response, method, path)
-    return response
 
 
 def pull_request_body(recommendations: Sequence[Mapping[str, Any]], changes: Sequence[FileChange]) -> str:

@@ -4,7 +4,8 @@
 GitHub App installation's ``GET /installation/repositories``), following ``Link: rel="next"``
 pages, leaves out archived and disabled ones (nothing runs there: they cannot be synced or
 changed), sorts the rest and cuts them into chunks of ``chunk`` repositories: one matrix job
-each, as ``{"include": [{"chunk": 1, "repositories": "org/a,org/b"}, ...]}`` (chunks count from 1).
+each, as ``{"include": [{"chunk": 1, "repositories": "org/a,org/b", "names": "a,b"}, ...]}`` (chunks
+count from 1).
 
 GitHub refuses a matrix of more than 256 jobs, so when ``ceil(repositories / chunk)`` exceeds
 that the chunk grows to the smallest size that fits, and ``note`` says so. An empty matrix is an
@@ -87,7 +88,11 @@ def plan(client: "GitHubClient", org: str, chunk: int, installation: bool = Fals
                      for name, reason in sorted(left_out.values(), key=lambda pair: _order(pair[0]))],
         "chunk": size,
         "jobs": len(chunks),
-        "matrix": {"include": [{"chunk": i, "repositories": ",".join(names)} for i, names in enumerate(chunks, 1)]},
+        # ``names`` (without the owner) is what actions/create-github-app-token's ``repositories``
+        # takes, so each job's token can be scoped to its own chunk.
+        "matrix": {"include": [{"chunk": i, "repositories": ",".join(names),
+                                "names": ",".join(n.split("/", 1)[1] for n in names)}
+                               for i, names in enumerate(chunks, 1)]},
         "note": "; ".join(notes) or None,
         "source": "installation" if installation else "organization",
         "requests": client.requests - before,

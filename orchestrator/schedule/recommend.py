@@ -165,6 +165,7 @@ def _price(rec: dict[str, Any], file: WorkflowFile, table: RateTable, public: bo
         at = datetime.fromisoformat(slot["at"].replace("Z", "+00:00")).date() if slot.get("at") else None
         slot["cost_per_run"] = run_cost(slot["expected_duration_seconds"], file.job_runners, at, table, public) if at else None
     rec["cost_per_run"] = rec["slot_forecasts"]["recommended"]["cost_per_run"]
+    rec["runners"] = {job: list(labels) for job, labels in sorted(file.job_runners.items())}
 
 
 # ----- history and plans ----------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""org plan → org run (two chunks in parallel) against the multi-repository fake GitHub.
+
+Each source repository's history lands on its own branch of the central store repository; the
+workflow files are read through the Git Data API (no checkout); a failing repository is named
+with its reason and the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from orchestrator.org.plan import plan
+from orchestrator.org.run import data_branch, run_repositories
+from tests.fakegithub import FakeGitHub, make_runs
+
+ORG = "acme"
+STORE = "acme/orchestrator-store"
+NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+NIGHTLY = "name: Nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps: [{run: make}]\n"
+
+
+def _org(fake: FakeGitHub) -> list[str]:
+    names = fake.add_org_repos(ORG, ["api", "web", "ops", "old", "lib"], archived={"old"})
+    fake.add_repo(STORE)
+    for i, full in enumerate(n for n in names if not n.endswith("/old")):
+        fake.add_workflow(10 + i, "Nightly", ".github/workflows/nightly.yml", repo=full)
+        fake.put_files("main", {".github/workflows/nightly.yml": NIGHTLY.encode()}, repo=full)
+        runs = make_runs(40, (NOW - timedelta(days=40)).replace(hour=3, minute=0), spacing=timedelta(days=1),
+                         first_id=1000 * (i + 1), workflow_id=10 + i, name="Nightly", path=".github/workflows/nightly.yml")
+        for run in runs:
+            run.update(event="schedule")
+        fake.seed_runs(runs, repo=full)
+    return names
+
+
+def test_plan_then_two_chunks_in_parallel_each_repository_on_its_own_branch(fake_github: FakeGitHub, make_client: Any,
+                                                                             tmp_path: Path) -> None:
+    _org(fake_github)
+    planned = plan(make_client(), ORG, chunk=2)
+    assert planned["repositories"] == ["acme/api", "acme/lib", "acme/ops", "acme/web"]
+    chunks = [job["repositories"].split(",") for job in planned["matrix"]["include"]]
+    assert chunks == [["acme/api", "acme/lib"], ["acme/ops", "acme/web"]]
+
+    results: dict[int, dict[str, Any]] = {}
+
+    def job(index: int, repositories: list[str]) -> None:
+        results[index] = run_repositories(make_client(), repositories, STORE, tmp_path / f"chunk-{index}", now=NOW)
+
+    threads = [threading.Thread(target=job, args=(i, c)) for i, c in enumerate(chunks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(r["failed"] == 0 for r in results.values()), results
+    for repository in planned["repositories"]:
+        files = fake_github.branch_files(data_branch(repository), repo=STORE)
+        assert "store.json" in files and any(p.startswith("runs/") for p in files)
+        report = json.loads((tmp_path / f"chunk-{chunks.index(next(c for c in chunks if repository in c))}"
+                             / f"{repository.replace('/', '__')}.json").read_text())
+        (rec,) = report["recommend"]["recommendations"]
+        assert report["error"] is None and rec["path"] == ".github/workflows/nightly.yml" and rec["runs"] == 40
+        assert rec["cost_per_run"]["usd"] >= 0 and rec["runners"] == {"build": ["ubuntu-latest"]}
+    # the source repositories were only read
+    assert all(e.method == "GET" for e in fake_github.requests if e.path.startswith("/repos/acme/") and
+               not e.path.startswith(f"/repos/{STORE}"))
+
+
+def test_a_failing_repository_is_named_and_the_others_go_on(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    _org(fake_github)
+    data = run_repositories(make_client(), ["acme/api", "acme/missing", "acme/web"], STORE, tmp_path, now=NOW)
+    assert data["failed"] == 1
+    (failed,) = [r for r in data["repositories"] if r["error"]]
+    assert failed["repository"] == "acme/missing" and "404" in failed["error"]["message"]
+    assert json.loads((tmp_path / "acme__missing.json").read_text())["error"]["kind"] == "SourceError"
+    assert json.loads((tmp_path / "acme__web.json").read_text())["recommend"]["recommendations"]
+
+
+def test_one_budget_for_the_job(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    _org(fake_github)
+    data = run_repositories(make_client(), ["acme/api", "acme/lib", "acme/ops"], STORE, tmp_path, max_requests=12, now=NOW)
+    assert data["failed"] >= 1 and any(r["error"] and r["error"]["kind"] == "BudgetExhausted" for r in data["repositories"])
