@@ -218,10 +218,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
 
     p = command("org", "Organisation-wide commands: `org plan` lists an organisation's repositories, leaves out "
-                       "archived and disabled ones and splits the rest into a GitHub Actions job matrix.",
+                       "archived and disabled ones and splits the rest into a GitHub Actions job matrix; `org run` syncs "
+                       "and recommends a chunk of them into one store repository; `org report DIR...` "
+                       "merges per-repository reports into one organisation report (Markdown, CSV, JSON).",
                 lambda api, a: _org(a))
-    p.add_argument("action", choices=["plan"], help="plan: the repositories and the matrix (JSON with --json)")
-    p.add_argument("--org", required=True, metavar="ORG", help="the organisation's login")
+    p.add_argument("action", choices=["plan", "run", "report"],
+                   help="plan: the repositories and the matrix (JSON with --json); run: sync and recommend "
+                        "--repositories into --store-repo, one report JSON each in --out; "
+                        "report: merge the per-repository report JSON files under DIR... into one organisation report")
+    p.add_argument("dirs", nargs="*", metavar="DIR", help="report: directories searched recursively for *.json reports")
+    p.add_argument("--org", metavar="ORG", help="the organisation's login (required by plan)")
+    p.add_argument("--out", metavar="PATH", help="run: the directory for the reports (default org-reports); report: "
+                                                 "write the Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY); "
+                                                 "without it the Markdown is printed unless --json")
+    p.add_argument("--repositories", metavar="O/A,O/B", help="run: the chunk's repositories (a matrix entry)")
+    p.add_argument("--store-repo", metavar="OWNER/NAME", help="run: the repository that keeps every history, a branch each")
+    p.add_argument("--store-token-env", metavar="NAME",
+                   help="run: variable holding the token that writes --store-repo (default: the --token-env one)")
+    p.add_argument("--max-requests", type=_positive_int, metavar="N", help="run: the job's request budget (default: none)")
+    p.add_argument("--csv", metavar="FILE", help="report: write one CSV row per scheduled workflow here")
     p.add_argument("--chunk", type=_positive_int, default=10, metavar="N",
                    help="repositories per matrix job (default 10; grows when more than 256 jobs would be needed)")
     p.add_argument("--installation", action="store_true",
@@ -255,9 +270,28 @@ def _demo(api: WorkflowOrchestratorAPI, args: argparse.Namespace) -> APIResponse
 
 
 def _org(args: argparse.Namespace) -> APIResponse:
-    """``org ACTION``: organisation-wide commands (``plan`` for now); they need no store."""
+    """``org ACTION``: organisation-wide commands (``plan``, ``report``); they need no store."""
     from .org.plan import plan_response
 
+    if args.action == "report":
+        from .org.report import render_markdown, report_response
+
+        response = report_response(args.dirs, out=args.out, csv=args.csv)
+        if not args.json and args.out is None:
+            print(render_markdown(response.data))
+        return response
+    if args.dirs:
+        raise UsageError(f"org {args.action} takes no positional arguments (got {' '.join(args.dirs)[:80]})")
+    if args.action == "run":
+        from .org.run import run_response
+
+        if not args.repositories or not args.store_repo:
+            raise UsageError("org run: the following arguments are required: --repositories, --store-repo")
+        return run_response(args.repositories, args.store_repo, out=args.out or "org-reports",
+                            max_requests=args.max_requests, api_url=args.api_url, token_env=args.token_env,
+                            store_token_env=args.store_token_env)
+    if not args.org:
+        raise UsageError("org plan: the following arguments are required: --org")
     return plan_response(args.org, args.chunk, installation=args.installation, api_url=args.api_url,
                          token_env=args.token_env)
 

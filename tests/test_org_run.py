@@ -7,6 +7,7 @@ with its reason and the others go on.
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 from datetime import datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.org.plan import plan
+from orchestrator.org.report import report_response
 from orchestrator.org.run import data_branch, run_repositories
 from tests.fakegithub import FakeGitHub, make_runs
 
@@ -65,6 +67,20 @@ def test_plan_then_two_chunks_in_parallel_each_repository_on_its_own_branch(fake
         (rec,) = report["recommend"]["recommendations"]
         assert report["error"] is None and rec["path"] == ".github/workflows/nightly.yml" and rec["runs"] == 40
         assert rec["cost_per_run"]["usd"] >= 0 and rec["runners"] == {"build": ["ubuntu-latest"]}
+    # org report over both chunks' artifacts: the merged figures and the CSV
+    csv_path = tmp_path / "org.csv"
+    merged = report_response([tmp_path / "chunk-0", tmp_path / "chunk-1"], out=tmp_path / "summary.md", csv=csv_path)
+    data = merged.data
+    assert data["repositories"]["count"] == 4 and data["repositories"]["failed_count"] == 0
+    assert data["workflows_count"] == 4
+    runs = data["scheduled_runs"]
+    assert runs["runs_per_day_before"] == runs["runs_per_day_after"] == 4.0  # four nightly jobs, frequency kept
+    assert runs["top_of_hour_share_before"] == 1.0 and runs["peak_hour_before"]["hour"] == 3  # all at 03:00
+    assert runs["by_runner_group"][0]["group"] == "ubuntu-latest" and runs["by_runner_group"][0]["jobs"] == 4
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    assert [r["repository"] for r in rows] == ["acme/api", "acme/lib", "acme/ops", "acme/web"]
+    assert all(r["current_schedule"] == "0 3 * * *" and float(r["runs_per_30_days"]) == 30 for r in rows)
+    assert "## " in (tmp_path / "summary.md").read_text()
     # the source repositories were only read
     assert all(e.method == "GET" for e in fake_github.requests if e.path.startswith("/repos/acme/") and
                not e.path.startswith(f"/repos/{STORE}"))

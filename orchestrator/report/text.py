@@ -657,7 +657,8 @@ def _apply(data: Mapping[str, Any], message: str) -> list[str]:
 
 
 def _org(data: Mapping[str, Any], message: str) -> list[str]:
-    """``org plan``: the headline, the repositories left out and why, then one line per matrix job."""
+    """``org plan``: the headline, the repositories left out and why, then one line per matrix job;
+    ``org run``: the headline and each repository that failed, with its reason."""
     lines = [_text(message)]
     for left in _list(data.get("left_out")):
         left = _map(left)
@@ -665,6 +666,10 @@ def _org(data: Mapping[str, Any], message: str) -> list[str]:
     for job in _list(_map(data.get("matrix")).get("include")):
         job = _map(job)
         lines.append(f"  chunk {_int(job.get('chunk'))}: {_text(job.get('repositories'))}")
+    for done in _list(data.get("repositories")):  # org run: a line per repository that failed
+        if isinstance(done, Mapping) and done.get("error"):
+            error = _map(done["error"])
+            lines.append(f"failed: {_text(done.get('repository'), 80)} ({_text(error.get('kind'), 30)}): {_text(error.get('message'))}")
     if data.get("note"):
         lines.append(_text(data["note"]))
     return lines
