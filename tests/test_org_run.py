@@ -100,3 +100,13 @@ def test_one_budget_for_the_job(fake_github: FakeGitHub, make_client: Any, tmp_p
     _org(fake_github)
     data = run_repositories(make_client(), ["acme/api", "acme/lib", "acme/ops"], STORE, tmp_path, max_requests=12, now=NOW)
     assert data["failed"] >= 1 and any(r["error"] and r["error"]["kind"] == "BudgetExhausted" for r in data["repositories"])
+
+
+def test_sync_only_updates_the_history_and_the_report_does_not_count_it_failed(fake_github: FakeGitHub,
+                                                                               make_client: Any, tmp_path: Path) -> None:
+    _org(fake_github)
+    data = run_repositories(make_client(), ["acme/api"], STORE, tmp_path, now=NOW, sync_only=True)
+    report = json.loads((tmp_path / "acme__api.json").read_text())
+    assert data["failed"] == 0 and report["recommend"] is None and report["sync"]["runs_added"] == 40
+    merged = report_response([tmp_path]).data["repositories"]
+    assert merged["failed_count"] == 0 and merged["synced_only"] == 1

@@ -158,7 +158,8 @@ def _slim(report: dict[str, Any]) -> dict[str, Any]:
         data = {"recommendations": recs}
     return {"repository": report["repository"], "generated_at": report.get("generated_at"),
             "visibility": report.get("visibility"), "error": report.get("error"),
-            "disabled": _disabled(report.get("sync")), "recommend": data}
+            "disabled": _disabled(report.get("sync")), "synced": isinstance(report.get("sync"), Mapping),
+            "recommend": data}
 
 
 # ----- ticks --------------------------------------------------------------------------------
@@ -389,6 +390,11 @@ def merge_reports(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
             generated.append(report["generated_at"])
         entry: dict[str, Any] = {"repository": name, "visibility": visibility, "file": str(path), "status": "ok",
                                  "workflows": 0, "changes": 0}
+        if not error and data is None and report.get("synced"):
+            # ``org run --sync-only``: the history was updated, nothing was recommended.
+            entry.update(status="synced only")
+            repositories.append(entry)
+            continue
         if error or not isinstance(data, Mapping):
             error = _mapping(error)
             reason = {
@@ -419,6 +425,7 @@ def merge_reports(paths: Iterable[str | os.PathLike[str]]) -> dict[str, Any]:
             "count": len(repositories),
             "succeeded": len(repositories) - len(failed),
             "failed_count": len(failed),
+            "synced_only": sum(1 for r in repositories if r["status"] == "synced only"),
             "failed": failed,
             "names": [r["repository"] for r in repositories],
             "list": repositories,

@@ -55,11 +55,13 @@ def parse_repositories(value: str | Sequence[str]) -> list[str]:
 
 def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_repo: str, out: Path,
                      max_requests: int | None = None, now: datetime | None = None,
-                     store_client: "GitHubClient | None" = None) -> dict[str, Any]:
+                     store_client: "GitHubClient | None" = None, sync_only: bool = False) -> dict[str, Any]:
     """Sync and recommend each repository; one report JSON per repository in ``out``.
 
     ``client`` reads the source repositories; ``store_client`` (default the same) writes the
-    store repository, so each token can be scoped to what it needs.
+    store repository, so each token can be scoped to what it needs. ``sync_only`` updates the
+    histories and skips the recommendations (like the action's ``mode: sync``: an hourly sync
+    keeps the weekly report's history current).
     """
     store_client = store_client or client
     from ..api import WorkflowOrchestratorAPI
@@ -86,16 +88,9 @@ def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_
             report["sync"] = synced.data if synced.success else None
             if not synced.success:
                 raise _Failed(synced.error or "SourceError", synced.message)
-            with tempfile.TemporaryDirectory(prefix="workflow-orchestrator-org-") as scratch:
-                directory = Path(scratch)
-                for path, data in files_under(client, repository, str(meta["default_branch"]), WORKFLOWS_PREFIX,
-                                              (".yml", ".yaml")).items():
-                    (directory / Path(path).name).write_bytes(data)
-                answer = api.recommend(directory, repo=repository, public=report["visibility"] == "public",
-                                       log_predictions=False)
-            if not answer.success:
-                raise _Failed(answer.error or "Error", answer.message)
-            report["recommend"] = answer.data
+            if not sync_only:
+                report["recommend"] = _recommend(client, api, repository, str(meta["default_branch"]),
+                                                 report["visibility"] == "public")
         except _Failed as exc:
             report["error"] = {"kind": exc.kind, "message": str(exc)}
         except OrchestratorError as exc:
@@ -106,6 +101,18 @@ def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_
     failed = [r for r in results if r["error"]]
     return {"store_repository": store_repo, "out": str(out), "repositories": results, "failed": len(failed),
             "requests": client.requests - started}
+
+
+def _recommend(client: "GitHubClient", api: Any, repository: str, branch: str, public: bool) -> dict[str, Any]:
+    """The recommendations for the workflow files at ``branch``, read through the Git Data API."""
+    with tempfile.TemporaryDirectory(prefix="workflow-orchestrator-org-") as scratch:
+        directory = Path(scratch)
+        for path, data in files_under(client, repository, branch, WORKFLOWS_PREFIX, (".yml", ".yaml")).items():
+            (directory / Path(path).name).write_bytes(data)
+        answer = api.recommend(directory, repo=repository, public=public, log_predictions=False)
+    if not answer.success:
+        raise _Failed(answer.error or "Error", answer.message)
+    return dict(answer.data)
 
 
 class _Failed(OrchestratorError):
@@ -123,7 +130,8 @@ class _Skipped(_Failed):
 
 def run_response(repositories: str | Sequence[str], store_repo: str, out: str | Path = "org-reports",
                  max_requests: int | None = None, api_url: str | None = None,
-                 token_env: str | None = None, store_token_env: str | None = None) -> "APIResponse":
+                 token_env: str | None = None, store_token_env: str | None = None,
+                 sync_only: bool = False) -> "APIResponse":
     """:func:`run_repositories` with a client built as ``sync`` builds one, as an ``APIResponse``."""
     from ..api import APIResponse
     from ..source.github import ClientSettings, GitHubClient
@@ -133,9 +141,11 @@ def run_response(repositories: str | Sequence[str], store_repo: str, out: str | 
         raise ValidationError("store-repo", store_repo, "OWNER/NAME of the repository that keeps the histories")
     client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env))
     store_client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=store_token_env)) if store_token_env else None
-    data = run_repositories(client, names, store_repo, Path(out), max_requests, store_client=store_client)
+    data = run_repositories(client, names, store_repo, Path(out), max_requests, store_client=store_client,
+                            sync_only=sync_only)
     done = len(names) - data["failed"]
-    message = f"{done} of {len(names)} repositories synced and recommended ({data['requests']} requests)"
+    message = (f"{done} of {len(names)} repositories synced{'' if sync_only else ' and recommended'} "
+               f"({data['requests']} requests)")
     if data["failed"]:
         message += "; failed: " + ", ".join(f"{r['repository']} ({r['error']['kind']})" for r in data["repositories"]
                                             if r["error"])[:400]

@@ -39,7 +39,8 @@ The whole API of :class:`FakeGitHub`:
 * seeding: ``add_repo``, ``add_workflow(id, name, path, state)``, ``seed_runs(runs)``,
   ``update_run(id, **fields)``, ``delete_run(id)``; ``make_runs(n, start, spacing, ...)``;
   ``put_files(branch, {path: bytes or None}, message)`` (a commit on the branch's tip: a
-  repository's content, or a person pushing);
+  repository's content, or a person pushing); ``add_org_repos(org, names, archived, disabled,
+  private)``, ``drop_repo(name)``;
 * limits and faults: ``set_rate_limit(remaining, limit, reset_in, status)``,
   ``secondary_rate_limit(count, retry_after, status)``, ``inject_faults(error_rate, reset_rate,
   reset_after_rate, slow_rate, slow_seconds, statuses, methods, seed, after)``, ``clear_faults()``;

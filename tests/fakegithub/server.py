@@ -93,6 +93,11 @@ class FakeGitHub:
             repo.git.refs[f"refs/heads/{default_branch}"] = repo.git.put_commit(tree, [], "Initial commit", now_iso())
             self._repos[full_name] = repo
 
+    def drop_repo(self, full_name: str) -> None:
+        """Delete a repository (every request about it then answers 404), as if removed meanwhile."""
+        with self._lock:
+            self._repos.pop(full_name, None)
+
     def add_org_repos(self, org: str, names: Iterable[str], archived: Iterable[str] = frozenset(),
                       disabled: Iterable[str] = frozenset(), private: Iterable[str] = frozenset()) -> list[str]:
         """Repositories ``org/NAME`` (``add_repo``) belonging to organisation ``org``, listed by

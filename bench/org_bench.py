@@ -1,0 +1,183 @@
+"""Organisation scale: plan → run (chunks in parallel) → report on a simulated organisation.
+
+Usage: python bench/org_bench.py [--repos 1000] [--chunk 50] [--parallel 4] [--recommend-sample 10]
+
+A fake GitHub (tests/fakegithub, real HTTP on 127.0.0.1, one rate limit for the installation)
+serves an organisation of ``--repos`` repositories: 3–30 workflows and a few hundred runs each,
+10% archived, 2% disabled, and 2% listed in the plan but gone by the time their job runs (404).
+``org plan`` makes the matrix; the chunks run in ``--parallel`` threads with ``org run
+--sync-only`` (the recommender's own cost is measured by bench/recommend_speed.py; a sample of
+``--recommend-sample`` repositories is also recommended end to end); ``org report`` merges them.
+
+It prints, per repository, the listing requests against the floor ⌈runs / 100⌉ (target ≤ 1.1 ×),
+the total requests per repository (listing + workflows + store writes), the runs lost (stored
+versus seeded; target 0), every failed repository with its reason, and the wall time and peak
+RSS of ``org report``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestrator.org.plan import plan  # noqa: E402
+from orchestrator.org.report import report_response  # noqa: E402
+from orchestrator.org.run import data_branch, run_repositories  # noqa: E402
+from orchestrator.source.github import ClientSettings, GitHubClient  # noqa: E402
+from orchestrator.store import HistoryStore  # noqa: E402
+from orchestrator.store.branch import BranchBackend  # noqa: E402
+from tests.fakegithub import FakeGitHub, make_runs  # noqa: E402
+
+ORG, STORE, TOKEN = "acme", "acme/orchestrator-store", "ghs_bench0123456789"
+INSTALLATION_LIMIT = 12_500
+NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+def client(fake: FakeGitHub) -> GitHubClient:
+    env = {"GITHUB_TOKEN": TOKEN}
+    return GitHubClient(ClientSettings.resolve(fake.base_url, environ=env, throttle=False), environ=env)
+
+
+def organisation(fake: FakeGitHub, count: int, rng: random.Random) -> dict[str, int]:
+    """The organisation's repositories with their workflows and runs; returns seeded runs per repository."""
+    names = [f"repo-{i:04d}" for i in range(count)]
+    archived = set(rng.sample(names, count // 10))
+    disabled = set(rng.sample(sorted(set(names) - archived), max(1, count // 50)))
+    fake.add_org_repos(ORG, names, archived=archived, disabled=disabled)
+    fake.add_repo(STORE)
+    seeded: dict[str, int] = {}
+    next_id = 1
+    for name in names:
+        full = f"{ORG}/{name}"
+        workflows = rng.randint(3, 30)
+        total = rng.randint(150, 450)
+        files = {}
+        runs = []
+        for w in range(workflows):
+            path = f".github/workflows/wf{w}.yml"
+            fake.add_workflow(w + 1, f"wf{w}", path, repo=full)
+            cron = f"{rng.randrange(60)} {rng.randrange(24)} * * *"
+            files[path] = (f"name: wf{w}\non:\n  schedule:\n    - cron: '{cron}'\njobs:\n  a:\n"
+                           "    runs-on: ubuntu-latest\n    steps: [{run: make}]\n").encode()
+            share = total // workflows
+            batch = make_runs(share, NOW - timedelta(days=60), spacing=timedelta(hours=60 * 24 / max(share, 1)),
+                              first_id=next_id, workflow_id=w + 1, name=f"wf{w}", path=path)
+            next_id += share
+            runs.extend(batch)
+        fake.put_files("main", files, repo=full)
+        seeded[full] = fake.seed_runs(runs, repo=full)
+    return seeded
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repos", type=int, default=1000)
+    parser.add_argument("--chunk", type=int, default=50)
+    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--recommend-sample", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    rng = random.Random(args.seed)
+    with FakeGitHub(repo="acme/placeholder", token=TOKEN, record_bodies=False) as fake, \
+            tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        seeded = organisation(fake, args.repos, rng)
+        print(f"simulated {args.repos} repositories, {sum(seeded.values()):,} runs in {time.perf_counter() - started:.0f} s")
+        fake.clear_requests()
+        # A GitHub App installation on a large organisation gets up to 12,500 requests an hour
+        # (15,000 on Enterprise Cloud); all jobs share that one limit, as on GitHub.
+        fake.set_rate_limit(remaining=INSTALLATION_LIMIT, limit=INSTALLATION_LIMIT, reset_in=3600)
+        planned = plan(client(fake), ORG, args.chunk, installation=True)
+        chunks = [job["repositories"].split(",") for job in planned["matrix"]["include"]]
+        gone = rng.sample(planned["repositories"], max(1, len(planned["repositories"]) // 50))
+        for name in gone:  # listed by the plan, deleted before their job runs
+            fake.drop_repo(name)
+        print(f"plan: {len(planned['repositories'])} repositories, {len(planned['left_out'])} left out, "
+              f"{planned['jobs']} jobs, {planned['requests']} requests")
+        out = Path(scratch) / "reports"
+        results: list[dict] = []
+        lock = threading.Lock()
+        queue = list(enumerate(chunks))
+        sample = set(planned["repositories"][: args.recommend_sample])
+
+        def worker() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    index, names = queue.pop(0)
+                job = client(fake)
+                synced = run_repositories(job, [n for n in names if n not in sample], STORE, out / f"chunk-{index}",
+                                          now=NOW, sync_only=True)
+                recommended = run_repositories(job, [n for n in names if n in sample], STORE, out / f"chunk-{index}",
+                                               now=NOW) if sample & set(names) else {"repositories": []}
+                with lock:
+                    results.extend(synced["repositories"] + recommended["repositories"])
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(args.parallel)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        run_seconds = time.perf_counter() - started
+
+        listing = Counter()
+        everything = Counter()
+        for exchange in fake.requests:
+            parts = exchange.path.split("/")
+            if len(parts) > 3 and parts[1] == "repos":
+                repo = f"{parts[2]}/{parts[3]}"
+                everything[repo] += 1
+                if exchange.path.endswith("/actions/runs"):
+                    listing[repo] += 1
+        used = len(fake.requests)
+        fake.set_rate_limit(remaining=10**9, limit=10**9)  # checking the result is not part of the bill
+        ok = [r["repository"] for r in results if not r["error"]]
+        ratios = [listing[r] / math.ceil(seeded[r] / 100) for r in ok]
+        # The sync lists one page more than the floor on purpose: it primes the ETag of the window
+        # the next sync lists, so that sync is answered 304 (see bench/sync_bench.py).
+        primed = [listing[r] / (math.ceil(seeded[r] / 100) + 1) for r in ok]
+        lost = 0
+        reader = client(fake)
+        for repo in ok:
+            stored = len(HistoryStore(BranchBackend(reader, STORE, data_branch(repo))).runs())
+            lost += max(0, seeded[repo] - stored)
+        failed = [r for r in results if r["error"]]
+        print(f"run: {len(ok)} synced, {len(failed)} failed, {run_seconds:.0f} s wall with {args.parallel} parallel jobs; "
+              f"{used:,} requests of the installation's {INSTALLATION_LIMIT:,} per hour")
+        print(f"listing requests per repository / floor ⌈runs/100⌉: mean {sum(ratios) / len(ratios):.3f}, "
+              f"max {max(ratios):.3f} (target ≤ 1.1); against ⌈runs/100⌉ + 1 ETag-priming page: mean "
+              f"{sum(primed) / len(primed):.3f}, max {max(primed):.3f}; all requests per repository: mean "
+              f"{sum(everything[r] for r in ok) / len(ok):.1f} (listing + workflows + repository + store writes)")
+        print(f"runs lost: {lost} (target 0)")
+        named = {r["repository"] for r in failed}
+        print(f"failed repositories named with a reason: {len(named)} of {len(gone)} gone "
+              f"({'all' if named == set(gone) and all(r['error']['message'] for r in failed) else 'NOT all'})")
+        for r in failed[:3]:
+            print(f"  {r['repository']}: {r['error']['kind']}: {r['error']['message'][:100]}")
+        started = time.perf_counter()
+        report = report_response([out], out=Path(scratch) / "summary.md", csv=Path(scratch) / "org.csv")
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"report: {report.message[:160]}")
+        print(f"org report: {seconds:.1f} s (target ≤ 30 s); process peak RSS {peak:.0f} MB (target ≤ 1,024 MB, "
+              "fake GitHub and history included)")
+        good = max(ratios) <= 1.1 and lost == 0 and named == set(gone) and seconds <= 30
+        return 0 if good else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
