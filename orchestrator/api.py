@@ -165,12 +165,31 @@ class WorkflowOrchestratorAPI:
 
     # ----- reading the history ----------------------------------------------------------------
     @_answers
-    def get_workflow_insights(self, workflow_name: str, repo: str | None = None) -> APIResponse:
-        """Totals, success rate, duration and queue figures, busiest hour, trend, per-event view."""
+    def get_workflow_insights(self, workflow_name: str, repo: str | None = None,
+                              workflows_dir: str | os.PathLike[str] | None = None, public: bool = False) -> APIResponse:
+        """Totals, success rate, duration and queue figures, busiest hour, trend, per-event view,
+        and, when the workflow's file is in ``workflows_dir`` (default ``.github/workflows``), the
+        estimated cost of its last 30 days (``cost``; ``None`` without the file)."""
         self._require_store()
         workflow = self._workflow(workflow_name, repo)
-        data = {"workflow": workflow.to_dict(), **insights(self._runs_of(workflow))}
+        runs = self._runs_of(workflow)
+        data = {"workflow": workflow.to_dict(), **insights(runs), "cost": self._history_cost(workflow, runs, workflows_dir, public)}
         return APIResponse(True, f"Insights for {workflow.label()} from {_count(data['total_executions'], 'run')}", data)
+
+    @staticmethod
+    def _history_cost(workflow: catalog.Workflow, runs: Sequence[RunRecord],
+                      workflows_dir: str | os.PathLike[str] | None, public: bool) -> dict[str, Any] | None:
+        """The cost of the workflow's recent runs, priced from its file's ``runs-on``."""
+        from .cost.estimate import history_cost
+        from .cost.rates import RateTable
+        from .schedule.workflows import read_workflows
+
+        directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
+        if not directory.is_dir():
+            return None
+        files, _ = read_workflows(directory)
+        file = next((f for f in files if (workflow.path and f.path == workflow.path) or f.name == workflow.name), None)
+        return history_cost(runs, file.job_runners, RateTable.load(), public) if file else None
 
     @_answers
     def get_execution_history(self, workflow_name: str, limit: int = 20, repo: str | None = None) -> APIResponse:

@@ -127,8 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
         return parsed
 
     p = command("insights", "Success rate, duration and queue figures, busiest hour, trend and per-event view.",
-                lambda api, a: api.get_workflow_insights(a.workflow, repo=a.repo))
+                lambda api, a: api.get_workflow_insights(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir,
+                                                         public=a.public))
     p.add_argument("--workflow", required=True, help="workflow name, path or id")
+    _workflows_dir_option(p)
+    p.add_argument("--public", action="store_true", help="the repository is public: standard GitHub-hosted runners are free")
 
     p = command("history", "A workflow's runs, newest first, with derived duration, queue time and outcome.",
                 lambda api, a: api.get_execution_history(a.workflow, limit=a.limit, repo=a.repo))

@@ -57,5 +57,6 @@ def run_demo(log_stream: TextIO | None = None) -> DemoResult:
         result = run(settings, ConsoleLog(stream=log_stream or sys.stderr), api=api, now=now)
         scheduled = [rec.get("workflow_key") for rec in result.report["recommend"].get("recommendations", [])]
         insights = [response.data for key in scheduled if key
-                    if (response := api.get_workflow_insights(key)).success]
+                    if (response := api.get_workflow_insights(key, workflows_dir=settings.workflows_dir,
+                                                              public=settings.public)).success]
         return DemoResult("\n\n".join(result.summary_sections) + "\n", result.outputs, result.report, insights)

@@ -87,3 +87,28 @@ def test_workflow_files_carry_each_jobs_runner_and_an_unknown_one_is_not_priced(
     assert workflow.job_runners == {"a": ("ubuntu-latest",), "b": ("${{ matrix.os }}",)}
     cost = run_cost(30, workflow.job_runners, date(2026, 3, 1), RateTable.load())
     assert cost["unpriced_jobs"] == ["b"] and cost["usd"] == pytest.approx(0.006)
+
+
+def test_insights_show_the_cost_of_the_last_30_days_from_the_workflow_file(tmp_path: Path) -> None:
+    from orchestrator import WorkflowOrchestratorAPI
+    from orchestrator.store import HistoryStore
+    from tests.test_schedule_recommend import History
+
+    history = History(2)
+    history.scheduled("nightly", "0 3 * * *", 60, delay_min=1, drop=0.0, fail=0.25, minutes=5.5)
+    runs = [r.__class__(**{**r.__dict__, "path": ".github/workflows/nightly.yml"}) for r in history.runs]
+    HistoryStore.local(tmp_path / "store").commit(runs, message="test")
+    wf = tmp_path / "wf"
+    wf.mkdir()
+    (wf / "nightly.yml").write_text("name: nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n"
+                                    "  a: {runs-on: ubuntu-latest, steps: [{run: x}]}\n  b: {runs-on: macos-14, steps: [{run: x}]}\n")
+    api = WorkflowOrchestratorAPI(data_dir=tmp_path / "store")
+    cost = api.get_workflow_insights("nightly", workflows_dir=wf).data["cost"]
+    recent = [r for r in runs if (max(x.created_at for x in runs) - r.created_at).days < 30]
+    minutes = [job_minutes(r.duration_seconds) for r in recent]
+    assert cost["runs"] == len(recent) and cost["minutes"] == 2 * sum(minutes)
+    expected = sum(m * (0.008 + 0.08 if r.created_at.year < 2026 else 0.006 + 0.062) for r, m in zip(recent, minutes))
+    assert cost["usd"] == pytest.approx(expected, abs=1e-3) and cost["estimated"]
+    failed = sum(2 * m for r, m in zip(recent, minutes) if r.outcome == "failure")
+    assert cost["minutes_on_failed_runs"] == failed > 0
+    assert api.get_workflow_insights("nightly", workflows_dir=tmp_path / "none").data["cost"] is None

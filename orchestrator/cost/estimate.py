@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from .rates import RateTable
 from .runners import STANDARD, UNKNOWN, sku_for
 
-__all__ = ["job_minutes", "run_cost"]
+__all__ = ["job_minutes", "run_cost", "history_cost"]
 
 
 def job_minutes(seconds: float) -> int:
@@ -57,4 +57,25 @@ def run_cost(
         "basis": (f"{len(job_labels)} job{'s' if len(job_labels) != 1 else ''} × {minutes} min each (the run's "
                   "duration rounded up; job minutes are estimated, not fetched), priced on "
                   f"{on.isoformat()}{'; standard runners are free in public repositories' if public else ''}"),
+    }
+
+
+def history_cost(runs: Sequence[Any], job_labels: Mapping[str, Sequence[str]], table: RateTable,
+                 public: bool = False, days: int = 30) -> dict[str, Any] | None:
+    """What the completed runs of the last ``days`` days of history cost (each priced on its own
+    day), with the minutes spent on failed runs; ``None`` without jobs or runs to price."""
+    done = [r for r in runs if getattr(r, "completed", False)]
+    if not job_labels or not done:
+        return None
+    end = max(r.created_at for r in done)
+    recent = [r for r in done if (end - r.created_at).days < days]
+    priced = [(r, run_cost(r.duration_seconds, job_labels, r.created_at.date(), table, public)) for r in recent]
+    usd = sum(c["usd"] for _, c in priced if c)
+    minutes = sum(c["minutes"] for _, c in priced if c)
+    wasted = sum(c["minutes"] for r, c in priced if c and r.outcome == "failure")
+    return {
+        "days": days, "runs": len(recent), "usd": round(usd, 4), "minutes": minutes,
+        "usd_per_run": round(usd / len(recent), 6) if recent else None,
+        "minutes_on_failed_runs": wasted, "public": public, "estimated": True,
+        "basis": f"the last {days} days of history, each run's jobs billed as long as the run, rounded up to the minute",
     }

@@ -311,6 +311,12 @@ def _insights_pairs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             f"{_count(recent.get('executions'), 'run')}, success {_percent(recent.get('success_rate'))} "
             f"({_points(trend.get('success_rate_change'))} vs before), median {_duration(recent_durations.get('median'))}"
             + (f" ({_versus(1 + change)} vs before)" if _is_number(change) else ""))))
+    cost = _map(data.get("cost"))
+    if _is_number(cost.get("usd")):
+        items.append(("cost (est.)", f"${cost['usd']:.2f} for {_count(cost.get('runs'), 'run')} in the last "
+                                     f"{_int(cost.get('days'))} days ({_int(cost.get('minutes'))} job minutes, "
+                                     f"{_int(cost.get('minutes_on_failed_runs'))} on failed runs)"
+                                     + ("; public: standard runners free" if cost.get("public") else "")))
     return items
 
 
