@@ -168,8 +168,9 @@ class WorkflowOrchestratorAPI:
     def get_workflow_insights(self, workflow_name: str, repo: str | None = None,
                               workflows_dir: str | os.PathLike[str] | None = None, public: bool = False) -> APIResponse:
         """Totals, success rate, duration and queue figures, busiest hour, trend, per-event view,
-        and, when the workflow's file is in ``workflows_dir`` (default ``.github/workflows``), the
-        estimated cost of its last 30 days (``cost``; ``None`` without the file)."""
+        and the cost of its last 30 days (``cost``): from the runs' measured jobs (``sync --jobs``),
+        else estimated from the workflow's file in ``workflows_dir`` (default ``.github/workflows``);
+        ``None`` with neither."""
         self._require_store()
         workflow = self._workflow(workflow_name, repo)
         runs = self._runs_of(workflow)
@@ -179,17 +180,16 @@ class WorkflowOrchestratorAPI:
     @staticmethod
     def _history_cost(workflow: catalog.Workflow, runs: Sequence[RunRecord],
                       workflows_dir: str | os.PathLike[str] | None, public: bool) -> dict[str, Any] | None:
-        """The cost of the workflow's recent runs, priced from its file's ``runs-on``."""
+        """The cost of the workflow's recent runs: from their measured jobs, else estimated from
+        its file's ``runs-on``."""
         from .cost.estimate import history_cost
         from .cost.rates import RateTable
         from .schedule.workflows import read_workflows
 
         directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
-        if not directory.is_dir():
-            return None
-        files, _ = read_workflows(directory)
+        files = read_workflows(directory)[0] if directory.is_dir() else []
         file = next((f for f in files if (workflow.path and f.path == workflow.path) or f.name == workflow.name), None)
-        return history_cost(runs, file.job_runners, RateTable.load(), public) if file else None
+        return history_cost(runs, file.job_runners if file else {}, RateTable.load(), public)
 
     @_answers
     def get_execution_history(self, workflow_name: str, limit: int = 20, repo: str | None = None) -> APIResponse:
@@ -340,11 +340,12 @@ class WorkflowOrchestratorAPI:
     # ----- GitHub -----------------------------------------------------------------------------
     @_answers
     def sync(self, repo: str, max_requests: int | None = None, since: str | datetime | None = None,
-             jobs: bool = False, api_url: str | None = None, token_env: str | None = None) -> APIResponse:
+             jobs: int = 0, api_url: str | None = None, token_env: str | None = None) -> APIResponse:
         """Fetch new and changed runs of ``repo`` from the GitHub API into the store, in one commit.
 
         Stops cleanly on the request budget or a rate limit (``complete: false``); the next sync
-        resumes from the saved cursor.
+        resumes from the saved cursor. ``jobs`` runs (at most; one request each) also get their
+        jobs measured, which the cost figures then price exactly.
         """
         from .source.github import ClientSettings, GitHubClient
         from .source.sync import DEFAULT_MAX_REQUESTS, sync

@@ -218,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                                         api_url=a.api_url, token_env=a.token_env))
     p.add_argument("--max-requests", type=_positive_int, help="request budget for this sync (default 300)")
     p.add_argument("--since", help="backfill no further back than this date (default: all GitHub keeps)")
-    p.add_argument("--jobs", action="store_true", help="also fetch job timings for the newest runs, within the budget")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="also measure the jobs of up to N runs (one request each, within the budget) for exact cost figures")
 
     p = command("org", "Organisation-wide commands: `org plan` lists an organisation's repositories, leaves out "
                        "archived and disabled ones and splits the rest into a GitHub Actions job matrix; `org run` syncs "

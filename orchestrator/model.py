@@ -154,6 +154,32 @@ class ResourceUsage:
 
 
 @dataclass(frozen=True)
+class JobTiming:
+    """One job of a run, as the jobs API tells it: its runner labels and how long it ran.
+
+    Fetched only within a budget (one request per run), so most runs have none; the cost model
+    prices a run from these when present, and says it estimated when not.
+    """
+
+    labels: tuple[str, ...]
+    seconds: int
+
+    @classmethod
+    def from_api(cls, job: Mapping[str, Any]) -> "JobTiming | None":
+        """A job of ``GET .../attempts/{n}/jobs``; ``None`` for one that did not run (skipped, still
+        queued or running: a run is measured once it completed, so that only happens on a re-run)."""
+        if job.get("conclusion") == "skipped":
+            return None
+        started = parse_time(job.get("started_at"), "started_at", assume_utc=True)
+        completed = parse_time(job.get("completed_at"), "completed_at", assume_utc=True)
+        if started is None or completed is None or completed < started:
+            return None
+        labels = job.get("labels")
+        names = tuple(clean_text(v, "labels") or "" for v in labels) if isinstance(labels, list) else ()
+        return cls(tuple(n for n in names if n), int((completed - started).total_seconds()))
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One attempt of one workflow run, as GitHub's REST API describes it.
 
@@ -177,6 +203,8 @@ class RunRecord:
     run_started_at: datetime | None = None
     actor: str | None = None
     usage: ResourceUsage | None = field(default=None, compare=False)
+    #: The run's jobs when the jobs API was asked (``None``: not fetched; ``()``: no job ran).
+    jobs: tuple[JobTiming, ...] | None = field(default=None, compare=False)
 
     # ----- derived fields -------------------------------------------------------------------
     @property
@@ -261,6 +289,8 @@ class RunRecord:
         }
         if self.usage:
             out["resource_usage"] = self.usage.to_dict()
+        if self.jobs is not None:
+            out["jobs"] = [{"labels": list(j.labels), "seconds": j.seconds} for j in self.jobs]
         return out
 
     @classmethod

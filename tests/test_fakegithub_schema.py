@@ -129,7 +129,7 @@ def test_sync_and_branch_round_trip_use_documented_requests_and_shapes(fake_gith
     fake_github.seed_runs([{"id": 99_999, "created_at": now - timedelta(minutes=5), "status": "in_progress", "conclusion": None}])
     client = make_client()
     store = HistoryStore(BranchBackend(client, REPO, "data"))
-    sync(store, REPO, client, max_requests=10, since=now - timedelta(days=25), jobs=True)
+    sync(store, REPO, client, max_requests=10, since=now - timedelta(days=25), jobs=5)
     fake_github.update_run(99_999, status="completed", conclusion="success", updated_at=now)
     client.set_budget(None)
     sync(HistoryStore(BranchBackend(make_client(), REPO, "data")), REPO, make_client(), max_requests=None)

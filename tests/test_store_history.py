@@ -34,8 +34,26 @@ def test_every_file_carries_schema_version_and_writer(tmp_path):
     HistoryStore.local(tmp_path).commit([record(1)], state_update=lambda s: {**s, "last_sync": "x"})
     for path in tmp_path.rglob("*.json"):
         document = json.loads(path.read_text())
-        assert document["schemaVersion"] == SCHEMA_VERSION
+        assert document["schemaVersion"] == 1  # the lowest version that holds it: no job timings here
         assert document["writer"].startswith("workflow-orchestrator ")
+
+
+def test_a_shard_with_job_timings_is_version_2_and_reads_back_and_the_rest_stay_version_1(tmp_path):
+    from datetime import timedelta
+
+    from orchestrator.model import JobTiming
+
+    jobs = (JobTiming(("ubuntu-latest",), 61), JobTiming(("self-hosted", "gpu"), 0))
+    timed = record(1).__class__(**{**record(1).__dict__, "jobs": jobs})
+    later = record(2, at=T0 + timedelta(days=40))
+    store = HistoryStore.local(tmp_path)
+    store.commit([timed, later])
+    versions = {p.name: json.loads(p.read_text())["schemaVersion"] for p in (tmp_path / "runs").glob("*.json")}
+    assert sorted(versions.values()) == [1, SCHEMA_VERSION] and SCHEMA_VERSION == 2
+    back = {r.id: r for r in HistoryStore.local(tmp_path).runs()}
+    assert back[1].jobs == jobs and back[2].jobs is None
+    store.commit([record(1)])  # a sync re-listing the run keeps its jobs
+    assert {r.id: r for r in HistoryStore.local(tmp_path).runs()}[1].jobs == jobs
 
 
 def test_corrupt_shard_is_reported_by_name_and_never_overwritten(tmp_path):

@@ -113,12 +113,27 @@ def test_since_earlier_than_the_stored_history_extends_it(fake_github: FakeGitHu
     assert len(stored_keys(tmp_path)) == 30 and result["complete"]
 
 
-def test_jobs_mode_fetches_job_timings_newest_first_within_the_budget(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
-    fake_github.seed_runs(make_runs(30, NOW - timedelta(hours=6), spacing=timedelta(minutes=10)))
-    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=10, jobs=True)
-    assert result["complete"] and result["requests"] == 10
-    assert [j["run_id"] for j in result["jobs"]] == list(range(30, 22, -1))  # 2 listing requests, 8 for jobs
-    assert result["jobs"][0]["duration_seconds"] == 240
+def test_jobs_are_measured_within_their_budget_in_turn_across_workflows_and_stored(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.add_workflow(2, "Nightly", ".github/workflows/nightly.yml")
+    fake_github.seed_runs(make_runs(20, NOW - timedelta(hours=6), spacing=timedelta(minutes=10)))
+    fake_github.seed_runs(make_runs(10, NOW - timedelta(hours=6), spacing=timedelta(minutes=20), first_id=101, workflow_id=2,
+                                    name="Nightly", path=".github/workflows/nightly.yml"))
+    fake_github.set_jobs(110, [{"labels": ["macos-14"], "seconds": 61}, {"labels": ["ubuntu-latest"], "seconds": 5, "offset": 61},
+                               {"labels": ["windows-latest"], "seconds": None}])
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=4)
+    assert result["complete"] and result["jobs_measured"] == 4 and result["job_requests"] == 4
+    asked = [e.path.split("/")[-4] for e in fake_github.requests if e.path.endswith("/jobs")]
+    assert asked == ["20", "110", "19", "109"]  # newest first, the two workflows in turn
+    runs = {r.id: r for r in HistoryStore.local(tmp_path).runs()}
+    assert [(j.labels, j.seconds) for j in runs[110].jobs] == [(("macos-14",), 61), (("ubuntu-latest",), 5)]  # the skipped job left out
+    assert runs[20].jobs is not None and runs[18].jobs is None
+    fake_github.seed_runs(make_runs(1, NOW - timedelta(hours=1), first_id=21))
+    fake_github.seed_runs(make_runs(1, NOW - timedelta(hours=2), first_id=111, workflow_id=2, name="Nightly",
+                                    path=".github/workflows/nightly.yml"))
+    again = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=3)
+    asked = [e.path.split("/")[-4] for e in fake_github.requests if e.path.endswith("/jobs")][4:]
+    assert asked == ["21", "111", "18"] and again["jobs_measured"] == 3  # runs measured before are not asked again
+    assert {r.id: r for r in HistoryStore.local(tmp_path).runs()}[110].jobs == runs[110].jobs
 
 
 def test_after_a_304_an_open_run_beyond_the_first_page_is_still_followed(fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:

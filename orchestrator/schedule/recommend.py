@@ -131,7 +131,7 @@ def recommend(
     ]
     table = rates or RateTable.load()
     for plan, rec in zip(plans, recommendations):
-        _price(rec, plan.file, table, public)
+        _price(rec, plan, table, public)
     unscheduled = [
         {
             "workflow": f.name,
@@ -159,11 +159,14 @@ def recommend(
     }
 
 
-def _price(rec: dict[str, Any], file: WorkflowFile, table: RateTable, public: bool) -> None:
-    """``cost_per_run`` of each slot's next run (the figure follows the slot, as durations do)."""
+def _price(rec: dict[str, Any], plan: WorkflowPlan, table: RateTable, public: bool) -> None:
+    """``cost_per_run`` of each slot's next run (the figure follows the slot, as durations do),
+    from the workflow's runs with measured jobs when it has any."""
+    file = plan.file
+    measured = [r for r in plan.runs if r.jobs]
     for slot in rec["slot_forecasts"].values():
         at = datetime.fromisoformat(slot["at"].replace("Z", "+00:00")).date() if slot.get("at") else None
-        slot["cost_per_run"] = run_cost(slot["expected_duration_seconds"], file.job_runners, at, table, public) if at else None
+        slot["cost_per_run"] = run_cost(slot["expected_duration_seconds"], file.job_runners, at, table, public, measured) if at else None
     rec["cost_per_run"] = rec["slot_forecasts"]["recommended"]["cost_per_run"]
     rec["runners"] = {job: list(labels) for job, labels in sorted(file.job_runners.items())}
 

@@ -11,7 +11,10 @@ How it lists (every request names its endpoint in the function that makes it):
    listing that stops at the 1,000-result cap is split at the oldest run it returned and the lower
    part listed next — a split that, unlike halving, wastes no request on a probe.
 3. ``GET /repos/{owner}/{repo}/actions/runs/{run_id}`` for runs still open (in progress when last
-   seen) that fell out of the listed window; ``.../attempts/{n}/jobs`` in ``jobs`` mode only.
+   seen) that fell out of the listed window.
+4. ``GET .../actions/runs/{run_id}/attempts/{n}/jobs`` for at most ``jobs`` runs (default none):
+   the jobs' runner labels and minutes, which the cost model prices exactly where it would
+   otherwise estimate.
 
 Durations come from the list responses (``run_started_at`` → ``updated_at``); nothing is fetched
 per run by default. When the request budget is spent, GitHub rate-limits us, or GitHub keeps
@@ -23,13 +26,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from itertools import zip_longest
 from typing import Any, Mapping
 
 from ..errors import SourceError, StoreError, UsageError, ValidationError
-from ..model import OVER_MAX_DURATION, RunRecord, format_time, parse_time
+from ..model import OVER_MAX_DURATION, JobTiming, RunRecord, format_time, parse_time
 from ..store.history import HistoryStore, MergeResult
+from ..store.merge import merge_versions
 from .github import PER_PAGE, GitHubClient, SyncInterrupted
 from .windows import ONE_SECOND, Window, earliest, latest, normalise, subtract
 
@@ -48,17 +53,20 @@ def sync(
     client: GitHubClient,
     max_requests: int | None = DEFAULT_MAX_REQUESTS,
     since: datetime | str | None = None,
-    jobs: bool = False,
+    jobs: int = 0,
     overlap: timedelta = DEFAULT_OVERLAP,
 ) -> dict[str, Any]:
     """Fetch new and changed runs of ``repo`` into ``store`` in one commit; return what happened.
 
     ``since`` bounds the first backfill (default: everything GitHub still has) and, when earlier
     than what the store reaches back to, extends it. ``max_requests`` bounds the GitHub requests
-    of the listing; the store write that saves them is always allowed to finish.
+    of the listing; the store write that saves them is always allowed to finish. ``jobs`` bounds
+    the jobs-API requests spent measuring runs' jobs, within ``max_requests``.
     """
     if not isinstance(repo, str) or not _REPO.match(repo) or repo.split("/")[1] in (".", ".."):
         raise ValidationError("--repo", repo, "OWNER/NAME, e.g. octocat/hello-world")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ValidationError("--jobs", jobs, "a whole number ≥ 0 (jobs-API requests, one per run measured)")
     if max_requests is not None and max_requests < 2:
         raise ValidationError("--max-requests", max_requests, "an integer ≥ 2 (the workflows and one page of runs)")
     # A bare date means that day's start in UTC; a time must say its zone.
@@ -78,7 +86,9 @@ class _Collected:
     closed: set[str] = field(default_factory=set)
     #: Runs read but not stored, by reason (a bad field, or a duration GitHub never allows).
     skipped: Counter[str] = field(default_factory=Counter)
-    jobs: list[dict[str, Any]] = field(default_factory=list)
+    #: Run attempts whose jobs this sync measured ("id.attempt" → created), and the requests that took.
+    measured: dict[str, str] = field(default_factory=dict)
+    job_requests: int = 0
 
     def add(self, raw: Any, repo: str) -> RunRecord | None:
         """Normalise one listed run; returns it (stored or not) for the listing's cursor, or
@@ -96,8 +106,9 @@ class _Collected:
             self.skipped[OVER_MAX_DURATION] += 1
         else:
             known = self.runs.get(run.key)
-            if known is None or run.updated_at >= known.updated_at:
-                self.runs[run.key] = run
+            # Listed twice (the priming page after the jobs were measured): the store's own merge
+            # keeps the newer version and the jobs one of them carries.
+            self.runs[run.key] = run if known is None else merge_versions((known, run))
         rid = str(run.id)
         if run.completed:
             self.closed.add(rid)
@@ -120,7 +131,7 @@ class _Sync:
         self.warnings: list[str] = []
 
     # ----- the whole sync ---------------------------------------------------------------------
-    def run(self, max_requests: int | None, jobs: bool) -> dict[str, Any]:
+    def run(self, max_requests: int | None, jobs: int) -> dict[str, Any]:
         start = self.client.requests
         base = self.store.state().get("sync", {}).get(self.repo, {})
         store_requests = self.client.requests - start
@@ -137,7 +148,7 @@ class _Sync:
             if listed:
                 self._refresh_open(prev, progress)
                 if jobs:
-                    self._fetch_jobs()
+                    self._fetch_jobs(jobs, base.get("measured", {}))
                 if not progress.pending and not self._nothing_to_save(base, prev, progress, workflows, etags):
                     self._prime_next_window(progress, etags)
         except SyncInterrupted as exc:
@@ -169,7 +180,8 @@ class _Sync:
             "warnings": self.warnings,
         }
         if jobs:
-            out["jobs"] = self.seen.jobs
+            out["jobs_measured"] = len(self.seen.measured)
+            out["job_requests"] = self.seen.job_requests
         if self.stopped is not None and not isinstance(self.stopped, SyncInterrupted):
             raise self.stopped
         return out
@@ -195,6 +207,9 @@ class _Sync:
             return MergeResult()
         mine = progress.to_json()
         mine.update(workflows=workflows, etags=etags, last_sync=format_time(self.client.server_time or datetime.now(timezone.utc)))
+        measured = _still_listed({**base.get("measured", {}), **self.seen.measured}, progress, self.overlap)
+        if measured:
+            mine["measured"] = measured
 
         def update(state: dict[str, Any]) -> dict[str, Any]:
             repos = state.setdefault("sync", {})
@@ -407,27 +422,52 @@ class _Sync:
                 self.seen.add(response.data, self.repo)
             progress.open = {k: v for k, v in {**progress.open, **self.seen.opened}.items() if k not in self.seen.closed}
 
-    def _fetch_jobs(self) -> None:
+    def _fetch_jobs(self, limit: int, measured_before: Mapping[str, str]) -> None:
         """``GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs``.
 
-        Newest completed runs first, while the budget lasts: job timings are a refinement, so
-        running out of budget here ends the sync as complete.
+        At most ``limit`` requests, on completed runs this sync listed and no earlier sync
+        measured, taken in turn across workflows (newest first within each): every workflow's
+        cost gets a measured run before any gets a second. A run whose jobs do not fit in what is
+        left (more than 100 jobs page on) is not half-measured. Job timings are a refinement, so
+        running out of budget here still ends the sync as complete.
         """
-        done = sorted((r for r in self.seen.runs.values() if r.completed), key=lambda r: r.created_at, reverse=True)
-        for run in done:
-            if self.client.budget_left == 0:
+        by_workflow: dict[str, list[RunRecord]] = {}
+        for run in sorted(self.seen.runs.values(), key=lambda r: r.created_at, reverse=True):
+            if run.completed and _attempt_key(run) not in measured_before:
+                by_workflow.setdefault(run.workflow_key, []).append(run)
+        turns = [run for group in zip_longest(*by_workflow.values()) for run in group if run is not None]
+        left = limit
+        for run in turns:
+            if left <= 0 or self.client.budget_left == 0:
                 return
-            response = self.client.request("GET", f"/repos/{self.repo}/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs", {"per_page": PER_PAGE})
-            if response.status != 200:
-                continue
-            for job in (response.data or {}).get("jobs", []):
-                started = parse_time(job.get("started_at"), "started_at", assume_utc=True)
-                completed = parse_time(job.get("completed_at"), "completed_at", assume_utc=True)
-                self.seen.jobs.append({
-                    "run_id": run.id, "run_attempt": run.run_attempt, "name": job.get("name"), "conclusion": job.get("conclusion"),
-                    "started_at": format_time(started), "completed_at": format_time(completed),
-                    "duration_seconds": (completed - started).total_seconds() if started and completed else None,
-                })
+            timings: list[JobTiming] = []
+            response = self.client.request("GET", f"/repos/{self.repo}/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs",
+                                           {"per_page": PER_PAGE})
+            left -= 1
+            while response.status == 200:
+                timings.extend(t for job in (response.data or {}).get("jobs", []) if (t := JobTiming.from_api(job)) is not None)
+                link = response.next_link()
+                if not link:
+                    self.seen.runs[run.key] = replace(run, jobs=tuple(timings))
+                    self.seen.measured[_attempt_key(run)] = format_time(run.created_at) or ""
+                    break
+                if left <= 0 or self.client.budget_left == 0:
+                    break
+                response = self.client.get(link)
+                left -= 1
+            self.seen.job_requests = limit - left
+
+
+def _attempt_key(run: RunRecord) -> str:
+    return f"{run.id}.{run.run_attempt}"
+
+
+def _still_listed(measured: Mapping[str, str], progress: "_Progress", overlap: timedelta) -> dict[str, str]:
+    """The measured runs the next sync lists again (within its overlap), so it skips their jobs."""
+    if progress.synced_through is None:
+        return {}
+    lower = _day_start(progress.synced_through - overlap)
+    return {rid: created for rid, created in sorted(measured.items()) if (parse_time(created) or lower) >= lower}
 
 
 def _day_start(moment: datetime) -> datetime:

@@ -14,12 +14,16 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from ..errors import CorruptStoreFile, StoreVersionError
-from ..model import ResourceUsage, RunRecord
+from ..model import JobTiming, ResourceUsage, RunRecord
 from ..version import __version__
 
-SCHEMA_VERSION = 1
-RUN_COLUMNS = ["id", "attempt", "number", "workflow", "event", "branch", "status", "conclusion",
-               "created", "started", "updated", "actor", "usage"]
+#: The newest file version this tool reads. Files are written at the lowest version that can hold
+#: them: a runs shard is version 2 only when it holds job timings (its extra ``jobs`` column), so
+#: an older tool keeps reading every other file and refuses, by name, only the ones it would misread.
+SCHEMA_VERSION = 2
+RUN_COLUMNS_V1 = ["id", "attempt", "number", "workflow", "event", "branch", "status", "conclusion",
+                  "created", "started", "updated", "actor", "usage"]
+RUN_COLUMNS = [*RUN_COLUMNS_V1, "jobs"]
 
 
 def dumps(document: Mapping[str, Any]) -> bytes:
@@ -48,8 +52,8 @@ def loads(path: str, data: bytes, kind: str) -> dict[str, Any]:
     return document
 
 
-def header(kind: str) -> dict[str, Any]:
-    return {"schemaVersion": SCHEMA_VERSION, "kind": kind, "writer": f"workflow-orchestrator {__version__}"}
+def header(kind: str, version: int = 1) -> dict[str, Any]:
+    return {"schemaVersion": version, "kind": kind, "writer": f"workflow-orchestrator {__version__}"}
 
 
 def shard_name(created_at: datetime) -> str:
@@ -90,14 +94,19 @@ def encode_runs(runs: Iterable[RunRecord]) -> bytes:
         usage = None
         if run.usage is not None:
             usage = [run.usage.cpu_percent, run.usage.memory_mb, run.usage.api_calls]
+        # A job is [labels, seconds], its labels one string-table entry joined by newlines (a
+        # runner label holds no newline; most runs of a workflow share one entry).
+        jobs = None if run.jobs is None else [[strings.ref("\n".join(j.labels)), j.seconds] for j in run.jobs]
         row = [run.id, run.run_attempt, run.run_number, workflow_index[wf], strings.ref(run.event),
                strings.ref(run.head_branch), strings.ref(run.status), strings.ref(run.conclusion),
-               created, started, int(run.updated_at.timestamp()) - base, strings.ref(run.actor), usage]
+               created, started, int(run.updated_at.timestamp()) - base, strings.ref(run.actor), usage, jobs]
         while row and row[-1] is None:
             row.pop()
         rows.append(row)
-    document = header("runs")
-    document.update({"columns": RUN_COLUMNS, "strings": strings.values, "workflows": workflows, "rows": rows})
+    with_jobs = any(len(row) > len(RUN_COLUMNS_V1) for row in rows)
+    document = header("runs", 2 if with_jobs else 1)
+    document.update({"columns": RUN_COLUMNS if with_jobs else RUN_COLUMNS_V1, "strings": strings.values,
+                     "workflows": workflows, "rows": rows})
     return dumps(document)
 
 
@@ -105,7 +114,7 @@ def decode_runs(path: str, data: bytes) -> list[RunRecord]:
     """Decode a runs shard; any structural problem is reported as a corrupt file named ``path``."""
     document = loads(path, data, "runs")
     try:
-        if document.get("columns") != RUN_COLUMNS:
+        if document.get("columns") not in (RUN_COLUMNS, RUN_COLUMNS_V1):
             raise ValueError("unknown column layout")
         strings: list[str] = document["strings"]
         workflows = document["workflows"]
@@ -113,7 +122,7 @@ def decode_runs(path: str, data: bytes) -> list[RunRecord]:
         for row in document["rows"]:
             row = list(row) + [None] * (len(RUN_COLUMNS) - len(row))
             (run_id, attempt, number, wf, event, branch, status, conclusion,
-             created, started, updated, actor, usage) = row
+             created, started, updated, actor, usage, jobs) = row
             repo_ref, workflow_id, name_ref, path_ref = workflows[wf]
 
             def text(ref: int | None) -> str | None:
@@ -128,6 +137,9 @@ def decode_runs(path: str, data: bytes) -> list[RunRecord]:
                 head_branch=text(branch), status=text(status), conclusion=text(conclusion),
                 created_at=created_at, run_started_at=started_at, updated_at=_utc(base + updated),
                 actor=text(actor), usage=None if usage is None else ResourceUsage(*usage),
+                jobs=None if jobs is None else tuple(
+                    JobTiming(tuple((text(labels) or "").split("\n")) if text(labels) else (), int(seconds))
+                    for labels, seconds in jobs),
             ))
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise CorruptStoreFile(path, f"unexpected structure: {exc}") from None

@@ -4,9 +4,9 @@ Two writers (a sync, a ``record`` step, an import) may hold different versions o
 merged record is chosen by a total order — newer ``updated_at`` first, then a completed state,
 then the record's canonical content — so the merge is deterministic, commutative, associative
 and idempotent whatever order writers arrive in (tests/test_store_merge.py proves it with
-hypothesis). Metadata a newer version lacks (a recorded run's resource usage, the workflow id an
-import did not know) is filled from the other versions by a per-field rule that is again
-order-independent.
+hypothesis). Metadata a newer version lacks (a recorded run's resource usage, the jobs a sync
+fetched, the workflow id an import did not know) is filled from the other versions by a per-field
+rule that is again order-independent.
 
 One invariant stands above the order: no stored run lasts longer than GitHub lets a run last
 (:data:`~orchestrator.model.MAX_DURATION_SECONDS`). A merged result over it — a version whose
@@ -26,7 +26,7 @@ from typing import Iterable, Mapping
 from ..model import RunRecord
 
 #: Fields that only describe a run and never go stale: safe to take from another version.
-FILLABLE = ("run_number", "workflow_id", "path", "event", "head_branch", "run_started_at", "actor", "usage")
+FILLABLE = ("run_number", "workflow_id", "path", "event", "head_branch", "run_started_at", "actor", "usage", "jobs")
 
 
 def rank(run: RunRecord) -> tuple:
@@ -84,5 +84,5 @@ def merge_runs(
 
 
 def _same(a: RunRecord, b: RunRecord) -> bool:
-    """Equal in every field, resource usage included (dataclass equality ignores it)."""
-    return a == b and a.usage == b.usage
+    """Equal in every field, resource usage and jobs included (dataclass equality ignores them)."""
+    return a == b and a.usage == b.usage and a.jobs == b.jobs

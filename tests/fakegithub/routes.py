@@ -67,7 +67,9 @@ def list_jobs(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: 
     run = repo.attempts.get((int(match.group("id")), int(match.group("attempt"))))
     if run is None:
         raise Reply(404, "Not Found")
-    jobs = [shapes.job(fake.public_base(), run, 1)]
+    seeded = repo.jobs.get((run["id"], run["run_attempt"]))
+    jobs = ([shapes.job(fake.public_base(), run, i + 1, spec) for i, spec in enumerate(seeded)] if seeded is not None
+            else [shapes.job(fake.public_base(), run, 1)])
     page, links = paginate(fake, jobs, len(jobs), query, match.group(0))
     return 200, {"total_count": len(jobs), "jobs": page}, links
 

@@ -131,6 +131,12 @@ class FakeGitHub:
         with self._lock:
             self._repo(repo).workflows[workflow_id] = {"id": workflow_id, "name": name, "path": path, "state": state}
 
+    def set_jobs(self, run_id: int, jobs: Iterable[Mapping[str, Any]], attempt: int = 1, repo: str | None = None) -> None:
+        """The jobs of one run attempt: each ``{"labels": [...], "seconds": n}`` (optional ``name``,
+        ``offset`` seconds after the run started, ``conclusion``; ``seconds`` None: never started)."""
+        with self._lock:
+            self._repo(repo).jobs[(run_id, attempt)] = [dict(j) for j in jobs]
+
     def seed_runs(self, runs: Iterable[Mapping[str, Any]], repo: str | None = None) -> int:
         """Add or replace run attempts from REST run objects or RunRecord-like dicts; returns how many."""
         count = 0

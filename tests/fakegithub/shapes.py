@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 #: Fields of a workflow run a caller may seed; everything else is derived.
@@ -154,22 +154,37 @@ def workflow_run(base: str, repo: Mapping[str, Any], seed: Mapping[str, Any]) ->
     }
 
 
-def job(base: str, run: Mapping[str, Any], index: int) -> dict[str, Any]:
-    """A ``job`` of ``run``, spanning the run's time (one job per run unless seeded otherwise)."""
-    job_id = int(run["id"]) * 100 + index
+def job(base: str, run: Mapping[str, Any], index: int, spec: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A ``job`` of ``run``: spanning the run's time, on ``ubuntu-latest``, unless ``spec`` (see
+    ``FakeGitHub.set_jobs``) gives its labels, length and offset."""
+    job_id = int(run["id"]) * 1000 + index
     full_name = run["repository"]["full_name"]
     url = f"{base}/repos/{full_name}/actions/jobs/{job_id}"
     done = run["status"] == "completed"
-    return {
+    started, completed = run["run_started_at"], run["updated_at"] if done else None
+    labels = ["ubuntu-latest"]
+    if spec is not None:
+        labels = list(spec.get("labels", labels))
+        begin = datetime.fromisoformat(run["run_started_at"].replace("Z", "+00:00")) + timedelta(seconds=spec.get("offset", 0))
+        started = begin.strftime("%Y-%m-%dT%H:%M:%SZ")
+        completed = (begin + timedelta(seconds=spec.get("seconds") or 0)).strftime("%Y-%m-%dT%H:%M:%SZ") if done else None
+    body = {
         "id": job_id, "run_id": run["id"], "run_url": run["url"], "run_attempt": run["run_attempt"],
         "node_id": node_id("J", job_id), "head_sha": run["head_sha"], "url": url, "html_url": url,
         "status": "completed" if done else "in_progress", "conclusion": run["conclusion"] if done else None,
-        "created_at": run["created_at"], "started_at": run["run_started_at"],
-        "completed_at": run["updated_at"] if done else None, "name": f"build-{index}", "steps": [],
-        "check_run_url": f"{base}/repos/{full_name}/check-runs/{job_id}", "labels": ["ubuntu-latest"],
+        "created_at": run["created_at"], "started_at": started,
+        "completed_at": completed, "name": f"build-{index}", "steps": [],
+        "check_run_url": f"{base}/repos/{full_name}/check-runs/{job_id}", "labels": labels,
         "runner_id": 1, "runner_name": "fake-runner", "runner_group_id": 1, "runner_group_name": "Default",
         "workflow_name": run["name"], "head_branch": run["head_branch"],
     }
+    if spec is not None:
+        body["name"] = str(spec.get("name", body["name"]))
+        if spec.get("conclusion") and done:
+            body["conclusion"] = spec["conclusion"]
+        if spec.get("seconds") is None:  # never ran: GitHub lists it queued, or skipped (0 s) once the run is done
+            body.update(status="completed" if done else "queued", conclusion="skipped" if done else None)
+    return body
 
 
 def actor(base: str, login: str) -> dict[str, Any]:

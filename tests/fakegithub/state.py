@@ -48,6 +48,8 @@ class RepoState:
     archived: bool = False
     disabled: bool = False
     private: bool = False
+    #: Jobs seeded per run attempt (``FakeGitHub.set_jobs``); other attempts get one job spanning the run.
+    jobs: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
 
     def ordered(self) -> list[tuple[float, int]]:
         """``(-created, -id)`` of every run, ascending: newest first, bisectable by time."""
