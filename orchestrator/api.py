@@ -340,12 +340,14 @@ class WorkflowOrchestratorAPI:
     # ----- GitHub -----------------------------------------------------------------------------
     @_answers
     def sync(self, repo: str, max_requests: int | None = None, since: str | datetime | None = None,
-             jobs: int = 0, api_url: str | None = None, token_env: str | None = None) -> APIResponse:
+             jobs: int = 0, api_url: str | None = None, token_env: str | None = None,
+             prime: bool = True) -> APIResponse:
         """Fetch new and changed runs of ``repo`` from the GitHub API into the store, in one commit.
 
         Stops cleanly on the request budget or a rate limit (``complete: false``); the next sync
         resumes from the saved cursor. ``jobs`` runs (at most; one request each) also get their
-        jobs measured, which the cost figures then price exactly.
+        jobs measured, which the cost figures then price exactly. ``prime`` (default on) spends one
+        request on the next sync's ETag so that an idle next sync costs nothing.
         """
         from .source.github import ClientSettings, GitHubClient
         from .source.sync import DEFAULT_MAX_REQUESTS, sync
@@ -354,7 +356,7 @@ class WorkflowOrchestratorAPI:
             self.client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env))
         data = sync(self.store, repo, self.client,
                     max_requests=DEFAULT_MAX_REQUESTS if max_requests is None else max_requests,
-                    since=since, jobs=jobs)
+                    since=since, jobs=jobs, prime=prime)
         state = "complete" if data.get("complete") else "incomplete (resumes next time)"
         return APIResponse(True, f"Synced {repo}: {_count(int(data.get('runs_added', 0) or 0), 'new run')}, "
                                  f"{data.get('runs_updated', 0)} updated; {state}", data)

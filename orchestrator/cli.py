@@ -241,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run: variable holding the token that writes --store-repo (default: the --token-env one)")
     p.add_argument("--max-requests", type=_positive_int, metavar="N", help="run: the job's request budget (default: none)")
     p.add_argument("--sync-only", action="store_true", help="run: only update the histories, no recommendations")
+    p.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="run: measure the jobs of up to N runs per repository (one request each) for exact cost figures")
     p.add_argument("--csv", metavar="FILE", help="report: write one CSV row per scheduled workflow here")
     p.add_argument("--chunk", type=_positive_int, default=10, metavar="N",
                    help="repositories per matrix job (default 10; grows when more than 256 jobs would be needed)")
@@ -294,7 +296,7 @@ def _org(args: argparse.Namespace) -> APIResponse:
             raise UsageError("org run: the following arguments are required: --repositories, --store-repo")
         return run_response(args.repositories, args.store_repo, out=args.out or "org-reports",
                             max_requests=args.max_requests, api_url=args.api_url, token_env=args.token_env,
-                            store_token_env=args.store_token_env, sync_only=args.sync_only)
+                            store_token_env=args.store_token_env, sync_only=args.sync_only, jobs=args.jobs)
     if not args.org:
         raise UsageError("org plan: the following arguments are required: --org")
     return plan_response(args.org, args.chunk, installation=args.installation, api_url=args.api_url,

@@ -31,7 +31,8 @@ def test_every_input_and_output_is_described_kebab_case_with_a_default(path: str
 def test_the_docker_action_declares_what_the_brief_promises() -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert list(action["inputs"]) == ["token", "repository", "data-branch", "workflows-dir", "workflows", "lookback-days",
-                                      "max-requests", "min-confidence", "timezone", "mode", "summary", "apply", "apply-token"]
+                                      "max-requests", "jobs-budget", "min-confidence", "timezone", "mode", "summary", "apply",
+                                      "apply-token"]
     assert action["inputs"]["token"]["default"] == "${{ github.token }}"
     assert list(action["outputs"]) == ["recommendations", "changes", "schedules", "runs-synced", "complete",
                                        "accuracy-mae", "report-path", "pull-request-url", "pull-request-number"]

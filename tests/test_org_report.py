@@ -108,7 +108,7 @@ def _rec(workflow: str, current: list[str], after: list[str] | None = None, succ
          by_sku: dict[str, float] | None = None, p90: float = 120.0, **extra: Any) -> dict[str, Any]:
     runners = jobs or {"build": ["ubuntu-latest"]}
     cost = None if usd is None else {"usd": usd, "minutes": minutes, "jobs": len(runners),
-                                     "by_sku": by_sku if by_sku is not None else {"linux-2": usd},
+                                     "by_sku": by_sku if by_sku is not None else {"linux": usd},
                                      "unpriced_jobs": [], "public": False, "estimated": True, "basis": "test"}
     return {"workflow": workflow, "path": f".github/workflows/{workflow}.yml", "current_schedule": current,
             "recommended_schedule": (after or current)[0], "recommended_schedules": after or current,
@@ -136,7 +136,7 @@ def test_merge_three_real_one_failed_one_corrupt(org_dir: Path) -> None:
     assert nightly["runs_per_30_days"] == 30 and lint["runs_per_30_days"] == 720
     assert nightly["jobs_without_timeout"] == ["main"] and lint["jobs_without_timeout"] == []
     assert nightly["cost_per_30_days_usd"] == pytest.approx(nightly["cost_per_run_usd"] * 30)
-    assert nightly["runner_skus"] == ["linux-2"] and workflows[("acme/ops", "deploy")]["runner_skus"] == ["self-hosted"]
+    assert nightly["runner_skus"] == ["linux"] and workflows[("acme/ops", "deploy")]["runner_skus"] == ["self-hosted"]
     assert workflows[("acme/web", "hourly")]["cost_per_30_days_usd"] == 0  # public: standard runners are free
     assert workflows[("acme/ops", "deploy")]["runner_groups"] == ["self-hosted,linux"]
     # The real nightly fails most and its jobs have no timeout.
@@ -203,7 +203,7 @@ def test_figures_match_hand_computation(tmp_path: Path) -> None:
     assert cost["usd_per_30_days"] == pytest.approx(11.52)
     assert cost["wasted_minutes_per_30_days"] == pytest.approx(144 + 750 / 7, abs=0.1)
     skus = {s["sku"]: s for s in cost["by_sku"]}
-    assert skus["linux-2"]["usd_per_30_days"] == pytest.approx(11.52) and skus["linux-2"]["job_minutes_per_30_days"] == 1440
+    assert skus["linux"]["usd_per_30_days"] == pytest.approx(11.52) and skus["linux"]["job_minutes_per_30_days"] == 1440
     assert skus["self-hosted"]["usd_per_30_days"] == 0
     assert skus["self-hosted"]["job_minutes_per_30_days"] == pytest.approx(5 * 2 * 150 / 7, abs=0.1)
     (repo,) = cost["by_repository"]

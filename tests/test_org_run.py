@@ -110,3 +110,26 @@ def test_sync_only_updates_the_history_and_the_report_does_not_count_it_failed(f
     assert data["failed"] == 0 and report["recommend"] is None and report["sync"]["runs_added"] == 40
     merged = report_response([tmp_path]).data["repositories"]
     assert merged["failed_count"] == 0 and merged["synced_only"] == 1
+
+
+def test_measured_jobs_turn_an_estimate_into_a_priced_figure_in_the_org_report(fake_github: FakeGitHub, make_client: Any,
+                                                                               tmp_path: Path) -> None:
+    _org(fake_github)
+    for run_id in range(1000, 1040):  # acme/api's nightly really runs a macOS job beside the Linux one
+        fake_github.set_jobs(run_id, [{"labels": ["ubuntu-latest"], "seconds": 100},
+                                      {"labels": ["macos-14"], "seconds": 200, "offset": 100}], repo="acme/api")
+    run_repositories(make_client(), ["acme/api"], STORE, tmp_path / "measured", now=NOW, jobs=3)
+    run_repositories(make_client(), ["acme/web"], STORE, tmp_path / "estimated", now=NOW)
+    api = json.loads((tmp_path / "measured" / "acme__api.json").read_text())
+    assert api["sync"]["jobs_measured"] == 3
+    cost = api["recommend"]["recommendations"][0]["cost_per_run"]
+    assert cost["estimated"] is False and cost["measured_runs"] == 3 and set(cost["by_sku"]) == {"linux", "macos"}
+    csv_path = tmp_path / "org.csv"
+    data = report_response([tmp_path / "measured", tmp_path / "estimated"], csv=csv_path).data
+    rows = {r["repository"]: r for r in csv.DictReader(csv_path.open(encoding="utf-8"))}
+    assert rows["acme/api"]["cost_basis"] == "measured" and rows["acme/web"]["cost_basis"] == "estimated"
+    assert "macos" in rows["acme/api"]["runner_skus"] and "macos" not in rows["acme/web"]["runner_skus"]
+    assert data["cost"]["measured_workflows"] == 1 and data["cost"]["estimated_workflows"] == 1
+    skus = {s["sku"]: s for s in data["cost"]["by_sku"]}
+    assert cost["minutes_by_sku"] == {"linux": 2, "macos": 4}  # 100 s and 200 s, each job rounded up
+    assert skus["macos"]["job_minutes_per_30_days"] == 4 * 30 and skus["macos"]["usd_per_30_days"] == 0  # public: free

@@ -171,7 +171,7 @@ def _sync(settings: Settings, api: Any, log: Log, found: _Findings, now: datetim
     """Bring the data branch up to date; a budget or rate-limit stop is a warning, not a failure."""
     with log.group(f"Sync {settings.repository} into {settings.data_branch}"):
         since = None if settings.lookback_days == 0 else now - timedelta(days=settings.lookback_days)
-        response = api.sync(settings.repository, max_requests=settings.max_requests, since=since)
+        response = api.sync(settings.repository, max_requests=settings.max_requests, since=since, jobs=settings.jobs_budget)
         log.info(response.message)
         data = found.data(response, "sync")
         if data is not None and not data.get("complete", True):

@@ -63,6 +63,8 @@ class Settings:
     apply_token: str = field(default="", repr=False)
     #: The repository is public (from the run's event payload): standard runners cost nothing.
     public: bool = False
+    #: Runs whose jobs each sync measures (jobs API, one request each) for exact cost figures.
+    jobs_budget: int = 0
 
 
 # ----- one validator per input ---------------------------------------------------------------
@@ -105,6 +107,10 @@ def parse_lookback_days(value: str) -> int:
 
 def parse_max_requests(value: str) -> int:
     return _integer("max-requests", value, 2, 100_000, "a whole number of requests from 2 (the workflows and one page of runs) to 100000")
+
+
+def parse_jobs_budget(value: str) -> int:
+    return _integer("jobs-budget", value, 0, 10_000, "a whole number of runs from 0 (estimate every cost) to 10000")
 
 
 def parse_min_confidence(value: str) -> float:
@@ -207,6 +213,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         apply=apply,
         apply_token=parse_apply_token(environ.get("INPUT_APPLY-TOKEN", "").strip(), apply, token),
         public=_public(environ.get("GITHUB_EVENT_PATH")),
+        jobs_budget=get("jobs-budget", "0", parse_jobs_budget),
     )
 
 

@@ -48,18 +48,21 @@ def _rate(labels: Sequence[str], on: date, table: RateTable, public: bool) -> tu
 def _priced(minutes_by_job: Iterable[tuple[str, Sequence[str], float]], on: date, table: RateTable,
             public: bool) -> dict[str, Any]:
     """USD of jobs given as ``(name, labels, billed minutes)``; unpriced ones named, not guessed."""
-    usd, by_sku, unknown, minutes, jobs = 0.0, defaultdict(float), [], 0.0, 0
+    usd, by_sku, minutes_by_sku, unknown, minutes, jobs = 0.0, defaultdict(float), defaultdict(float), [], 0.0, 0
     for name, labels, billed in minutes_by_job:
         jobs += 1
         minutes += billed
         sku, rate = _rate(labels, on, table, public)
+        minutes_by_sku[sku] += billed
         if rate is None:
             unknown.append(name)
             continue
         usd += billed * rate
         by_sku[sku] += billed * rate
     return {"usd": round(usd, 6), "minutes": round(minutes, 1), "jobs": jobs,
-            "by_sku": {k: round(v, 6) for k, v in sorted(by_sku.items())}, "unpriced_jobs": unknown, "public": public}
+            "by_sku": {k: round(v, 6) for k, v in sorted(by_sku.items())},
+            "minutes_by_sku": {k: round(v, 1) for k, v in sorted(minutes_by_sku.items())},
+            "unpriced_jobs": unknown, "public": public}
 
 
 def _measured_minutes(jobs: Sequence[JobTiming]) -> list[tuple[str, Sequence[str], float]]:

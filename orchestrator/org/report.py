@@ -18,7 +18,8 @@ others go on) and works out, across the organisation:
   schedule that stopped, a workflow GitHub reports disabled), and that have jobs without
   ``timeout-minutes``;
 * ``cost``: expected USD per 30 days by repository, workflow and runner SKU, and the minutes
-  expected to be spent on failed runs; every figure is an estimate;
+  expected to be spent on failed runs; each workflow's figure is measured (its jobs fetched) or
+  estimated, and says which (``cost_basis``);
 * ``conflicts``: workflows of *different* repositories whose jobs share a self-hosted runner
   group (the same label set) and whose run windows (tick to tick + p90 duration) overlap on the
   reference week after the recommendations;
@@ -87,14 +88,15 @@ MAX_CONFLICT_PAIRS = 10_000
 CSV_COLUMNS = (
     "repository", "workflow", "path", "current_schedule", "recommended_schedule", "change", "confidence",
     "predicted_success_rate", "expected_duration_seconds", "runs_per_30_days", "cost_per_run_usd",
-    "cost_per_30_days_usd", "wasted_minutes_per_30_days", "runner_skus", "jobs_without_timeout",
+    "cost_per_30_days_usd", "cost_basis", "wasted_minutes_per_30_days", "runner_skus", "jobs_without_timeout",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ESTIMATE_NOTE = (
-    "All cost and minute figures are estimates: each repository's expected cost per run (every job billed as "
-    "long as the run, rounded up to the minute, at the rate table's price for its runner; standard runners free "
-    "in public repositories) times the runs its crons schedule per 30 days; wasted minutes are "
-    "(1 − predicted success) × job minutes per run × runs per 30 days."
+    "Cost is each workflow's expected cost per run times the runs its crons schedule per 30 days. A workflow "
+    "whose jobs were measured through the jobs API (`org run --jobs N`) is priced job by job on the runners "
+    "GitHub names; the others are estimated, every job billed as long as the run. Each job is rounded up to the "
+    "minute at the rate table's price for its runner on the day of the next run; standard runners are free in "
+    "public repositories. Wasted minutes are (1 − predicted success) × job minutes per run × runs per 30 days."
 )
 
 
@@ -304,13 +306,18 @@ def _workflow_row(repository: str, visibility: Any, rec: Mapping[str, Any], disa
         minutes = None if expected is None else math.ceil(expected / 60 - 1e-9) * max(1, len(runners))
     success = _number(rec.get("predicted_success_rate"))
     wasted = None if success is None or minutes is None else (1 - success) * minutes * runs_30
-    skus = sorted({sku_for(labels) for labels in runners.values()}) if runners else []
+    measured = cost.get("estimated") is False
     sku_usd = {str(sku): float(v) * runs_30 for sku, v in _mapping(cost.get("by_sku")).items() if _number(v) is not None}
-    per_job = (minutes / jobs) if minutes is not None and jobs else None
     sku_minutes: dict[str, float] = defaultdict(float)
-    if per_job is not None:
+    for sku, value in _mapping(cost.get("minutes_by_sku")).items():
+        if (v := _number(value)) is not None:
+            sku_minutes[str(sku)] += v * runs_30
+    per_job = (minutes / jobs) if minutes is not None and jobs else None
+    if not sku_minutes and per_job is not None:  # a report of an older version: every job as long as the run
         for labels in runners.values():
             sku_minutes[sku_for(labels)] += per_job * runs_30
+    # Measured jobs name the runners a matrix resolved to; the file's runs-on may not.
+    skus = sorted(sku_minutes) if measured and sku_minutes else sorted({sku_for(labels) for labels in runners.values()})
 
     liveness = [str(w) for w in _mapping(rec.get("liveness")).get("warnings") or [] if w]
     path = str(rec.get("path") or "")
@@ -336,6 +343,7 @@ def _workflow_row(repository: str, visibility: Any, rec: Mapping[str, Any], disa
         "runs_per_30_days": round(runs_30, 2),
         "cost_per_run_usd": _round(usd, 6),
         "cost_per_30_days_usd": None if usd is None else round(usd * runs_30, 4),
+        "cost_basis": None if usd is None else "measured" if measured else "estimated",
         "job_minutes_per_run": minutes,
         "wasted_minutes_per_30_days": _round(wasted, 2),
         "unpriced_jobs": _strings(cost.get("unpriced_jobs")),
@@ -556,15 +564,18 @@ def _cost(rows: Sequence[Mapping[str, Any]], repositories: Sequence[Mapping[str,
         entry["job_minutes_per_30_days"] = round(entry["job_minutes_per_30_days"], 1)
     workflows = sorted((r for r in rows if r["cost_per_30_days_usd"] is not None),
                        key=lambda r: (-r["cost_per_30_days_usd"], r["repository"], r["path"]))
+    priced = [r for r in rows if r["cost_basis"]]
     return {
-        "estimated": True,
+        "estimated": any(r["cost_basis"] == "estimated" for r in priced),
+        "measured_workflows": sum(1 for r in priced if r["cost_basis"] == "measured"),
+        "estimated_workflows": sum(1 for r in priced if r["cost_basis"] == "estimated"),
         "note": _ESTIMATE_NOTE,
         "usd_per_30_days": round(total_usd, 2),
         "wasted_minutes_per_30_days": round(total_wasted, 1),
         "unpriced_workflows": unpriced,
         "by_repository": sorted(by_repo.values(), key=lambda r: (-r["usd_per_30_days"], r["repository"].lower())),
         "by_sku": sorted(by_sku.values(), key=lambda s: (-s["usd_per_30_days"], -s["job_minutes_per_30_days"], s["sku"])),
-        "by_workflow": [_ref(r, "runs_per_30_days", "cost_per_run_usd", "cost_per_30_days_usd",
+        "by_workflow": [_ref(r, "runs_per_30_days", "cost_per_run_usd", "cost_per_30_days_usd", "cost_basis",
                              "wasted_minutes_per_30_days", "runner_skus") for r in workflows],
     }
 
@@ -784,7 +795,8 @@ def _groups_section(report: Mapping[str, Any]) -> str:
 
 def _cost_section(report: Mapping[str, Any]) -> str:
     cost = report["cost"]
-    parts = [f"### Estimated cost\n\n{md(cost['note'], 1000)}"]
+    parts = [f"### Cost\n\n{md(cost['note'], 1000)}\n\n{cost['measured_workflows']:,} workflows priced from measured jobs, "
+             f"{cost['estimated_workflows']:,} estimated."]
     if cost["unpriced_workflows"]:
         parts.append(f"{cost['unpriced_workflows']:,} workflows have no price (no duration yet, or runners the rate "
                      "table cannot name) and are left out of the dollar figures.")
@@ -803,11 +815,11 @@ def _cost_section(report: Mapping[str, Any]) -> str:
              "Minutes on failed runs"], rows, "llrrrrr", "repositories"))
     if cost["by_workflow"]:
         rows = [[md(w["repository"]), _workflow_cell(w), _num(w["runs_per_30_days"], 0), _usd(w["cost_per_run_usd"]),
-                 _usd(w["cost_per_30_days_usd"]), _num(w["wasted_minutes_per_30_days"], 0),
+                 _usd(w["cost_per_30_days_usd"]), md(w["cost_basis"] or "–"), _num(w["wasted_minutes_per_30_days"], 0),
                  ", ".join(code(s) for s in w["runner_skus"]) or "–"] for w in cost["by_workflow"]]
         parts.append("#### Most expensive workflows\n\n" + _capped(
-            ["Repository", "Workflow", "Runs per 30 days", "Per run", "USD per 30 days", "Minutes on failed runs", "SKUs"],
-            rows, "llrrrrl", "workflows"))
+            ["Repository", "Workflow", "Runs per 30 days", "Per run", "USD per 30 days", "Basis", "Minutes on failed runs",
+             "SKUs"], rows, "llrrrlrl", "workflows"))
     return "\n\n".join(parts)
 
 

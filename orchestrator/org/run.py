@@ -55,13 +55,19 @@ def parse_repositories(value: str | Sequence[str]) -> list[str]:
 
 def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_repo: str, out: Path,
                      max_requests: int | None = None, now: datetime | None = None,
-                     store_client: "GitHubClient | None" = None, sync_only: bool = False) -> dict[str, Any]:
+                     store_client: "GitHubClient | None" = None, sync_only: bool = False,
+                     jobs: int = 0) -> dict[str, Any]:
     """Sync and recommend each repository; one report JSON per repository in ``out``.
 
     ``client`` reads the source repositories; ``store_client`` (default the same) writes the
     store repository, so each token can be scoped to what it needs. ``sync_only`` updates the
     histories and skips the recommendations (like the action's ``mode: sync``: an hourly sync
-    keeps the weekly report's history current).
+    keeps the weekly report's history current). ``jobs`` runs per repository get their jobs
+    measured (one request each), so their cost is priced job by job rather than estimated.
+
+    A repository's next sync is the next scheduled ``org run``, and a repository with scheduled
+    workflows has new runs by then, so the 304 that priming the next window's ETag would buy is
+    never collected: these syncs do not prime (one request per repository saved, each run).
     """
     store_client = store_client or client
     from ..api import WorkflowOrchestratorAPI
@@ -84,7 +90,7 @@ def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_
                 api.clock = lambda: now
             meta = ok(client, "GET", f"/repos/{repository}").data
             report["visibility"] = "private" if meta.get("private") else "public"
-            synced = api.sync(repository, max_requests=left)
+            synced = api.sync(repository, max_requests=left, jobs=jobs, prime=False)
             report["sync"] = synced.data if synced.success else None
             if not synced.success:
                 raise _Failed(synced.error or "SourceError", synced.message)
@@ -131,7 +137,7 @@ class _Skipped(_Failed):
 def run_response(repositories: str | Sequence[str], store_repo: str, out: str | Path = "org-reports",
                  max_requests: int | None = None, api_url: str | None = None,
                  token_env: str | None = None, store_token_env: str | None = None,
-                 sync_only: bool = False) -> "APIResponse":
+                 sync_only: bool = False, jobs: int = 0) -> "APIResponse":
     """:func:`run_repositories` with a client built as ``sync`` builds one, as an ``APIResponse``."""
     from ..api import APIResponse
     from ..source.github import ClientSettings, GitHubClient
@@ -142,7 +148,7 @@ def run_response(repositories: str | Sequence[str], store_repo: str, out: str | 
     client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env))
     store_client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=store_token_env)) if store_token_env else None
     data = run_repositories(client, names, store_repo, Path(out), max_requests, store_client=store_client,
-                            sync_only=sync_only)
+                            sync_only=sync_only, jobs=jobs)
     done = len(names) - data["failed"]
     message = (f"{done} of {len(names)} repositories synced{'' if sync_only else ' and recommended'} "
                f"({data['requests']} requests)")

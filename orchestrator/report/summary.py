@@ -77,12 +77,15 @@ def _duration(seconds: Any) -> str:
 
 
 def _cost(cost: Any) -> str:
-    """``$0.036 (6 min)``; ``free`` in a public repository; ``–`` when unknown."""
+    """``$0.036 (6 min)`` from measured jobs, ``≈$0.036 (6 min)`` estimated; ``free`` in a public
+    repository; ``–`` when unknown."""
     if not isinstance(cost, Mapping) or not isinstance(cost.get("usd"), (int, float)):
         return "–"
+    about = "" if cost.get("estimated") is False else "≈"
+    minutes = f"{about}{float(cost.get('minutes') or 0):.0f} min"
     if cost["usd"] == 0 and cost.get("public"):
-        return f"free ({int(cost.get('minutes') or 0)} min)"
-    return f"${cost['usd']:.3f} ({int(cost.get('minutes') or 0)} min)"
+        return f"free ({minutes})"
+    return f"{about}${cost['usd']:.3f} ({minutes})"
 
 
 def _percent(value: Any) -> str:
@@ -183,9 +186,10 @@ def _schedule_table(ctx: SummaryContext) -> str:
         rows, "lllrrrrl",
     )
     if any(isinstance(r.get("cost_per_run"), Mapping) for r in ctx.recommendations):
-        text += ("\n\nCost per run is an estimate: every job billed as long as the run, rounded up to the minute, "
-                 "at GitHub's rate for its runner on the day of the next run (self-hosted runners at the table's "
-                 "platform charge; standard runners are free in public repositories).")
+        text += ("\n\nCost per run: each job rounded up to the minute at GitHub's rate for its runner on the day of "
+                 "the next run (self-hosted runners at the rate table's platform charge; standard runners are free in "
+                 "public repositories). Figures marked ≈ are estimates, every job billed as long as the run; the "
+                 "others come from jobs measured through the jobs API (the `jobs-budget` input).")
     hidden = len(ctx.recommendations) - MAX_TABLE_ROWS
     if hidden > 0:
         text += f"\n\n{hidden} more workflows are in the full report ({code(ctx.report_path)})."

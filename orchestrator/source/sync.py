@@ -55,13 +55,16 @@ def sync(
     since: datetime | str | None = None,
     jobs: int = 0,
     overlap: timedelta = DEFAULT_OVERLAP,
+    prime: bool = True,
 ) -> dict[str, Any]:
     """Fetch new and changed runs of ``repo`` into ``store`` in one commit; return what happened.
 
     ``since`` bounds the first backfill (default: everything GitHub still has) and, when earlier
     than what the store reaches back to, extends it. ``max_requests`` bounds the GitHub requests
     of the listing; the store write that saves them is always allowed to finish. ``jobs`` bounds
-    the jobs-API requests spent measuring runs' jobs, within ``max_requests``.
+    the jobs-API requests spent measuring runs' jobs, within ``max_requests``. ``prime`` asks for
+    the ETag of the next sync's window (one request, see :meth:`_Sync._prime_next_window`); a
+    caller whose next sync surely sees new runs (an organisation's daily run) turns it off.
     """
     if not isinstance(repo, str) or not _REPO.match(repo) or repo.split("/")[1] in (".", ".."):
         raise ValidationError("--repo", repo, "OWNER/NAME, e.g. octocat/hello-world")
@@ -74,7 +77,7 @@ def sync(
     since_time = parse_time(since, "--since", assume_utc=bare_date) if since is not None else None
     if since_time is not None and since_time > datetime.now(timezone.utc):
         raise UsageError(f"--since: {format_time(since_time)} is in the future; expected a past date such as 2025-01-01T00:00:00Z")
-    return _Sync(store, repo, client, since_time, overlap).run(max_requests, jobs)
+    return _Sync(store, repo, client, since_time, overlap).run(max_requests, jobs, prime)
 
 
 @dataclass
@@ -131,7 +134,7 @@ class _Sync:
         self.warnings: list[str] = []
 
     # ----- the whole sync ---------------------------------------------------------------------
-    def run(self, max_requests: int | None, jobs: int) -> dict[str, Any]:
+    def run(self, max_requests: int | None, jobs: int, prime: bool) -> dict[str, Any]:
         start = self.client.requests
         base = self.store.state().get("sync", {}).get(self.repo, {})
         store_requests = self.client.requests - start
@@ -149,7 +152,7 @@ class _Sync:
                 self._refresh_open(prev, progress)
                 if jobs:
                     self._fetch_jobs(jobs, base.get("measured", {}))
-                if not progress.pending and not self._nothing_to_save(base, prev, progress, workflows, etags):
+                if prime and not progress.pending and not self._nothing_to_save(base, prev, progress, workflows, etags):
                     self._prime_next_window(progress, etags)
         except SyncInterrupted as exc:
             self.stopped = exc
