@@ -26,7 +26,7 @@ NIGHTLY = "name: Nightly\non:\n  schedule:\n    - cron: '0 3 * * *'\njobs:\n  bu
 
 
 def _org(fake: FakeGitHub) -> list[str]:
-    names = fake.add_org_repos(ORG, ["api", "web", "ops", "old", "lib"], archived={"old"})
+    names = fake.add_org_repos(ORG, ["api", "web", "ops", "old", "lib"], archived={"old"}, private={"lib"})
     fake.add_repo(STORE)
     for i, full in enumerate(n for n in names if not n.endswith("/old")):
         fake.add_workflow(10 + i, "Nightly", ".github/workflows/nightly.yml", repo=full)
@@ -66,7 +66,10 @@ def test_plan_then_two_chunks_in_parallel_each_repository_on_its_own_branch(fake
                              / f"{repository.replace('/', '__')}.json").read_text())
         (rec,) = report["recommend"]["recommendations"]
         assert report["error"] is None and rec["path"] == ".github/workflows/nightly.yml" and rec["runs"] == 40
-        assert rec["cost_per_run"]["usd"] >= 0 and rec["runners"] == {"build": ["ubuntu-latest"]}
+        assert rec["runners"] == {"build": ["ubuntu-latest"]}
+        private = repository == "acme/lib"  # standard runners are billed only in private repositories
+        assert report["visibility"] == ("private" if private else "public")
+        assert (rec["cost_per_run"]["usd"] > 0) is private and rec["cost_per_run"]["public"] is not private
     # org report over both chunks' artifacts: the merged figures and the CSV
     csv_path = tmp_path / "org.csv"
     merged = report_response([tmp_path / "chunk-0", tmp_path / "chunk-1"], out=tmp_path / "summary.md", csv=csv_path)

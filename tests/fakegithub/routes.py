@@ -27,8 +27,11 @@ Answer = tuple[int, Any, dict[str, str]]
 
 
 def get_repo(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
-    """GET /repos/{owner}/{repo}"""
-    return 200, shapes.repository(fake.public_base(), repo.full_name, repo.repo_id, repo.default_branch, True), {}
+    """GET /repos/{owner}/{repo} (an organisation's repository says what its listing says: private, archived...)"""
+    body = shapes.repository(fake.public_base(), repo.full_name, repo.repo_id, repo.default_branch, True)
+    body.update(private=repo.private, archived=repo.archived, disabled=repo.disabled,
+                visibility="private" if repo.private else "public")
+    return 200, body, {}
 
 def list_workflows(fake: "FakeGitHub", repo: RepoState, match: re.Match[str], query: dict[str, str], data: Any) -> Answer:
     """GET /repos/{owner}/{repo}/actions/workflows"""
