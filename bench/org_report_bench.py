@@ -32,7 +32,8 @@ from typing import Any  # noqa: E402
 
 from orchestrator.cost.estimate import run_cost  # noqa: E402
 from orchestrator.cost.rates import RateTable  # noqa: E402
-from orchestrator.org.report import merge_reports, render_markdown, write_csv  # noqa: E402
+from orchestrator.org.merge import merge_reports  # noqa: E402
+from orchestrator.org.render import render_markdown, write_csv  # noqa: E402
 
 TARGET_SECONDS, TARGET_MB = 30.0, 1024.0
 FAILED_SHARE = 0.02

@@ -281,7 +281,8 @@ def _org(args: argparse.Namespace) -> APIResponse:
     from .org.plan import plan_response
 
     if args.action == "report":
-        from .org.report import render_markdown, report_response
+        from .org.render import render_markdown
+        from .org.report import report_response
 
         response = report_response(args.dirs, out=args.out, csv=args.csv)
         if not args.json and args.out is None:

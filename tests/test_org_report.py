@@ -17,18 +17,11 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.errors import ValidationError
-from orchestrator.org.report import (
-    CSV_COLUMNS,
-    MAX_TABLE_ROWS,
-    _coverage,
-    _spans,
-    merge_reports,
-    render_markdown,
-    report_response,
-    runner_group,
-    safe_cell,
-    write_csv,
-)
+from orchestrator.org.conflicts import _coverage, _spans
+from orchestrator.org.merge import merge_reports
+from orchestrator.org.render import CSV_COLUMNS, MAX_TABLE_ROWS, render_markdown, safe_cell, write_csv
+from orchestrator.org.report import report_response
+from orchestrator.org.values import runner_group
 from orchestrator.schedule import recommend
 from tests.test_schedule_recommend import NOW, REPO, History, _workflow
 
