@@ -1,33 +1,37 @@
 """Organisation scale: plan → run (chunks in parallel) → report on a simulated organisation.
 
-Usage: python bench/org_bench.py [--repos 1000] [--chunk 50] [--parallel 4] [--recommend-sample 10] [--jobs 0]
+Usage: python bench/org_bench.py [--repos 1000] [--chunk 18] [--parallel 50] [--recommend-sample 10] [--jobs 0]
 
 A fake GitHub (tests/fakegithub, real HTTP on 127.0.0.1, one rate limit for the installation)
 serves an organisation of ``--repos`` repositories: 3–30 workflows and a few hundred runs each,
 half of them private, 10% archived, 2% disabled, and 2% listed in the plan but gone by the time their job runs (404).
-``org plan`` makes the matrix; the chunks run in ``--parallel`` threads with ``org run
---sync-only`` (the recommender's own cost is measured by bench/recommend_speed.py; a sample of
-``--recommend-sample`` repositories is also recommended end to end); ``org report`` merges them.
+``org plan`` makes the matrix; each chunk runs as its own ``workflow-orchestrator org run
+--sync-only`` process, ``--parallel`` at once (the recommender's own cost is measured by
+bench/recommend_speed.py; a sample of ``--recommend-sample`` repositories is then recommended
+end to end too); ``org report`` merges them.
 Then a day passes (one new run per workflow) and the organisation is run again: the steady state.
 
 It prints, per repository, the listing requests against the floor ⌈runs / 100⌉ (target ≤ 1.1 ×)
 for the first run and for the next day's, the total requests per repository (listing + workflows
 + repository + store writes), the runs lost (stored versus seeded; target 0), every failed
-repository with its reason, and the wall time and peak RSS of ``org report``. ``--jobs N``
+repository with its reason, the wall time of the slowest chunk, and the wall time and peak RSS
+of ``org report``. ``--jobs N``
 measures N runs' jobs per repository too (N more requests each).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import random
-import resource
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -35,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from orchestrator.org.plan import plan  # noqa: E402
-from orchestrator.org.report import report_response  # noqa: E402
 from orchestrator.org.run import data_branch, run_repositories  # noqa: E402
 from orchestrator.source.github import ClientSettings, GitHubClient  # noqa: E402
 from orchestrator.store import HistoryStore  # noqa: E402
@@ -102,35 +105,28 @@ def a_day_passes(fake: FakeGitHub, workflow_counts: dict[str, int], first_id: in
     return added
 
 
-def run_organisation(fake: FakeGitHub, chunks: list[list[str]], sample: set[str], out: Path, now: datetime,
-                     parallel: int, jobs: int) -> tuple[list[dict], float]:
-    """Every chunk through ``org run`` in ``parallel`` threads (as the matrix's jobs run); the
-    results per repository and the wall time."""
-    results: list[dict] = []
-    lock = threading.Lock()
-    queue = list(enumerate(chunks))
+def run_organisation(fake: FakeGitHub, chunks: list[list[str]], out: Path, parallel: int,
+                     jobs: int) -> tuple[list[dict], list[float]]:
+    """Every chunk through its own ``workflow-orchestrator org run --sync-only`` process, at most
+    ``parallel`` at once (as the matrix's jobs run); the results per repository and each chunk's
+    wall time."""
+    env = {**os.environ, "BENCH_TOKEN": TOKEN}
 
-    def worker() -> None:
-        while True:
-            with lock:
-                if not queue:
-                    return
-                index, names = queue.pop(0)
-            job = client(fake)
-            synced = run_repositories(job, [n for n in names if n not in sample], STORE, out / f"chunk-{index}",
-                                      now=now, sync_only=True, jobs=jobs)
-            recommended = run_repositories(job, [n for n in names if n in sample], STORE, out / f"chunk-{index}",
-                                           now=now, jobs=jobs) if sample & set(names) else {"repositories": []}
-            with lock:
-                results.extend(synced["repositories"] + recommended["repositories"])
+    def chunk(index: int, names: list[str]) -> tuple[list[dict], float]:
+        command = [sys.executable, "-m", "orchestrator", "org", "run", "--repositories", ",".join(names),
+                   "--store-repo", STORE, "--out", str(out / f"chunk-{index}"), "--sync-only", "--jobs", str(jobs),
+                   "--api-url", fake.base_url, "--token-env", "BENCH_TOKEN", "--json"]
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+        seconds = time.perf_counter() - started
+        answer = json.loads(done.stdout)
+        if not answer.get("success"):
+            raise SystemExit(f"org run failed: {answer.get('message')}")
+        return answer["data"]["repositories"], seconds
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(parallel)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, time.perf_counter() - started
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        answers = list(pool.map(lambda item: chunk(*item), enumerate(chunks)))
+    return [r for found, _ in answers for r in found], [seconds for _, seconds in answers]
 
 
 def requests_per_repository(fake: FakeGitHub) -> tuple[Counter, Counter]:
@@ -155,8 +151,8 @@ def ratios(listing: Counter, floors: dict[str, int], repos: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repos", type=int, default=1000)
-    parser.add_argument("--chunk", type=int, default=50)
-    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--chunk", type=int, default=18, help="repositories per matrix job (18: 49 jobs for 880)")
+    parser.add_argument("--parallel", type=int, default=50, help="org run processes at once")
     parser.add_argument("--recommend-sample", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=0, help="runs per repository whose jobs are measured")
     parser.add_argument("--seed", type=int, default=1)
@@ -179,8 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plan: {len(planned['repositories'])} repositories, {len(planned['left_out'])} left out, "
               f"{planned['jobs']} jobs, {planned['requests']} requests")
         out = Path(scratch) / "reports"
-        sample = set(planned["repositories"][: args.recommend_sample])
-        results, run_seconds = run_organisation(fake, chunks, sample, out, NOW, args.parallel, args.jobs)
+        started = time.perf_counter()
+        results, chunk_seconds = run_organisation(fake, chunks, out, args.parallel, args.jobs)
+        run_seconds = time.perf_counter() - started
 
         listing, everything = requests_per_repository(fake)
         used = len(fake.requests)
@@ -193,11 +190,14 @@ def main(argv: list[str] | None = None) -> int:
             stored = len(HistoryStore(BranchBackend(reader, STORE, data_branch(repo))).runs())
             lost += max(0, seeded[repo] - stored)
         failed = [r for r in results if r["error"]]
-        print(f"run: {len(ok)} synced, {len(failed)} failed, {run_seconds:.0f} s wall with {args.parallel} parallel jobs; "
-              f"{used:,} requests of the installation's {INSTALLATION_LIMIT:,} per hour")
+        print(f"run: {len(ok)} synced, {len(failed)} failed, {len(chunks)} chunks in {run_seconds:.0f} s with "
+              f"{args.parallel} processes at once; slowest chunk {max(chunk_seconds):.0f} s (median "
+              f"{sorted(chunk_seconds)[len(chunk_seconds) // 2]:.0f} s); {used:,} requests of the installation's "
+              f"{INSTALLATION_LIMIT:,} per hour")
         print(f"listing requests per repository / floor ⌈runs/100⌉: {ratios(listing, floors, ok)} (target ≤ 1.1); "
-              f"all requests per repository: mean {sum(everything[r] for r in ok) / len(ok):.1f} "
-              f"(repository + workflows + listing{' + jobs' if args.jobs else ''} + store writes)")
+              f"requests per repository: mean {sum(everything[r] for r in ok) / len(ok):.1f} to it (repository + "
+              f"workflows + listing{' + jobs' if args.jobs else ''}) and {everything[STORE] / len(ok):.1f} to the store "
+              "repository (its branch read and written)")
         print(f"runs lost: {lost} (target 0)")
         named = {r["repository"] for r in failed}
         print(f"failed repositories named with a reason: {len(named)} of {len(gone)} gone "
@@ -205,27 +205,42 @@ def main(argv: list[str] | None = None) -> int:
         for r in failed[:3]:
             print(f"  {r['repository']}: {r['error']['kind']}: {r['error']['message'][:100]}")
 
+        sample = [r for r in ok][: args.recommend_sample]
+        started = time.perf_counter()
+        recommended = run_repositories(client(fake), sample, STORE, out / "recommended", jobs=args.jobs)
+        print(f"recommend: {len(sample)} repositories synced again and recommended end to end in "
+              f"{time.perf_counter() - started:.0f} s ({sum(1 for r in recommended['repositories'] if r['error'])} failed)")
+
         added = a_day_passes(fake, {r: workflow_counts[r] for r in ok}, first_id=10**7)
         fake.clear_requests()
         fake.set_rate_limit(remaining=INSTALLATION_LIMIT, limit=INSTALLATION_LIMIT, reset_in=3600)
-        again, again_seconds = run_organisation(fake, [[r for r in c if r in set(ok)] for c in chunks], sample,
-                                                Path(scratch) / "next-day", NOW + timedelta(days=1), args.parallel, args.jobs)
+        started = time.perf_counter()
+        again, again_chunks = run_organisation(fake, [[r for r in c if r in set(ok)] for c in chunks],
+                                               Path(scratch) / "next-day", args.parallel, args.jobs)
+        again_seconds = time.perf_counter() - started
         next_listing, next_everything = requests_per_repository(fake)
         # The next day's floor: one page per 100 runs created since the first run's syncs (all of
         # them new; the window's overlap holds no older run here).
         next_floors = {r: max(1, math.ceil(added[r] / 100)) for r in ok}
-        print(f"next day ({sum(added.values()):,} new runs, {again_seconds:.0f} s wall, "
+        print(f"next day ({sum(added.values()):,} new runs, {again_seconds:.0f} s, slowest chunk {max(again_chunks):.0f} s, "
               f"{sum(1 for r in again if r['error'])} failed): listing / floor ⌈window runs/100⌉: "
-              f"{ratios(next_listing, next_floors, ok)}; all requests per repository: mean "
-              f"{sum(next_everything[r] for r in ok) / len(ok):.1f}")
+              f"{ratios(next_listing, next_floors, ok)}; requests per repository: mean "
+              f"{sum(next_everything[r] for r in ok) / len(ok):.1f} to it and {next_everything[STORE] / len(ok):.1f} "
+              "to the store repository")
 
+        # org report as the report job runs it: its own process, so its peak memory is its own
+        # (this one holds the fake GitHub and every branch).
+        script = ("import resource, sys\nfrom orchestrator.cli import main\ncode = main(sys.argv[1:])\n"
+                  "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)")
         started = time.perf_counter()
-        report = report_response([out], out=Path(scratch) / "summary.md", csv=Path(scratch) / "org.csv")
+        done = subprocess.run([sys.executable, "-c", script, "org", "report", str(out), "--out", str(Path(scratch) / "summary.md"),
+                               "--csv", str(Path(scratch) / "org.csv"), "--json"], capture_output=True, text=True, cwd=ROOT,
+                              check=False)
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"report: {report.message[:160]}")
-        print(f"org report: {seconds:.1f} s (target ≤ 30 s); process peak RSS {peak:.0f} MB (target ≤ 1,024 MB, "
-              "fake GitHub and history included)")
+        peak = int(done.stderr.strip().splitlines()[-1]) / 1024
+        report = json.loads(done.stdout)
+        print(f"report: {report['message'][:160]}")
+        print(f"org report (its own process): {seconds:.1f} s (target ≤ 30 s); peak RSS {peak:.0f} MB (target ≤ 1,024 MB)")
         worst = max(listing[r] / floors[r] for r in ok)
         good = worst <= 1.1 and lost == 0 and named == set(gone) and seconds <= 30
         return 0 if good else 1

@@ -103,6 +103,20 @@ def _unknown_figures() -> dict[str, Any]:
             "predicted_success_rate": None, "resource_impact": None, "measured_error": None, "baselines": None}
 
 
+@dataclass(frozen=True)
+class _Pricing:
+    """How ``predict`` and ``batch`` price a run: the rate table and whether the repository is public."""
+
+    table: Any
+    public: bool
+
+    @classmethod
+    def load(cls, rates: str | os.PathLike[str] | None, public: bool) -> "_Pricing":
+        from .cost.rates import RateTable
+
+        return cls(RateTable.load(rates), bool(public))
+
+
 def _unknown_prediction(name: str, reason: str) -> dict[str, Any]:
     """The seed's prediction shape for a name that matched no workflow."""
     return {"workflow_name": name, "workflow": None, "recommended_schedule": None, **_unknown_figures(),
@@ -166,30 +180,37 @@ class WorkflowOrchestratorAPI:
     # ----- reading the history ----------------------------------------------------------------
     @_answers
     def get_workflow_insights(self, workflow_name: str, repo: str | None = None,
-                              workflows_dir: str | os.PathLike[str] | None = None, public: bool = False) -> APIResponse:
+                              workflows_dir: str | os.PathLike[str] | None = None, public: bool = False,
+                              rates: str | os.PathLike[str] | None = None) -> APIResponse:
         """Totals, success rate, duration and queue figures, busiest hour, trend, per-event view,
         and the cost of its last 30 days (``cost``): from the runs' measured jobs (``sync --jobs``),
         else estimated from the workflow's file in ``workflows_dir`` (default ``.github/workflows``);
-        ``None`` with neither."""
+        ``None`` with neither. ``public`` and ``rates`` price it as in :meth:`recommend`."""
         self._require_store()
         workflow = self._workflow(workflow_name, repo)
         runs = self._runs_of(workflow)
-        data = {"workflow": workflow.to_dict(), **insights(runs), "cost": self._history_cost(workflow, runs, workflows_dir, public)}
+        cost = self._history_cost(workflow, runs, workflows_dir, _Pricing.load(rates, public))
+        data = {"workflow": workflow.to_dict(), **insights(runs), "cost": cost}
         return APIResponse(True, f"Insights for {workflow.label()} from {_count(data['total_executions'], 'run')}", data)
 
     @staticmethod
-    def _history_cost(workflow: catalog.Workflow, runs: Sequence[RunRecord],
-                      workflows_dir: str | os.PathLike[str] | None, public: bool) -> dict[str, Any] | None:
-        """The cost of the workflow's recent runs: from their measured jobs, else estimated from
-        its file's ``runs-on``."""
-        from .cost.estimate import history_cost
-        from .cost.rates import RateTable
+    def _job_runners(workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
+        """Each job's ``runs-on`` labels from the workflow's file in ``workflows_dir`` (default
+        ``.github/workflows``); ``{}`` when the file is not there."""
         from .schedule.workflows import read_workflows
 
         directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
         files = read_workflows(directory)[0] if directory.is_dir() else []
         file = next((f for f in files if (workflow.path and f.path == workflow.path) or f.name == workflow.name), None)
-        return history_cost(runs, file.job_runners if file else {}, RateTable.load(), public)
+        return dict(file.job_runners) if file else {}
+
+    def _history_cost(self, workflow: catalog.Workflow, runs: Sequence[RunRecord],
+                      workflows_dir: str | os.PathLike[str] | None, pricing: "_Pricing") -> dict[str, Any] | None:
+        """The cost of the workflow's recent runs: from their measured jobs, else estimated from
+        its file's ``runs-on``."""
+        from .cost.estimate import history_cost
+
+        return history_cost(runs, self._job_runners(workflow, workflows_dir), pricing.table, pricing.public)
 
     @_answers
     def get_execution_history(self, workflow_name: str, limit: int = 20, repo: str | None = None) -> APIResponse:
@@ -411,7 +432,7 @@ class WorkflowOrchestratorAPI:
                               message=f"Log {len(entries)} predictions ({source})")
 
     def _schedule_for(self, workflow: catalog.Workflow, workflows_dir: str | os.PathLike[str] | None,
-                      predictor: Any, plans: dict[str, list[dict[str, Any]]],
+                      predictor: Any, plans: dict[str, list[dict[str, Any]]], pricing: "_Pricing",
                       ) -> tuple[str | None, str, dict[str, Any] | None]:
         """The recommended cron for one workflow, a sentence saying where it came from, and the
         recommendation itself (``None`` without one).
@@ -427,7 +448,7 @@ class WorkflowOrchestratorAPI:
         directory = Path(workflows_dir or DEFAULT_WORKFLOWS_DIR)
         runs = self.store.runs()
         if workflow.repository not in plans:
-            plans[workflow.repository] = self._plan(runs, directory, workflow.repository, predictor)
+            plans[workflow.repository] = self._plan(runs, directory, workflow.repository, predictor, pricing)
         found = self._recommendation_of(workflow, plans[workflow.repository])
         if found is not None:
             return found["recommended_schedule"], self._schedule_reason(found), found
@@ -436,26 +457,39 @@ class WorkflowOrchestratorAPI:
         if file is None:
             return None, found_text, None
         inferred = recommend(runs, directory if directory.is_dir() else Path("/nonexistent"),
-                             repository=workflow.repository, now=self.clock(), predictor=predictor, extra_files=[file])
+                             repository=workflow.repository, now=self.clock(), predictor=predictor, extra_files=[file],
+                             rates=pricing.table, public=pricing.public)
         rec = self._recommendation_of(workflow, [r for r in inferred["recommendations"] if r.get("path") == file.path])
         if rec is None:
             return file.schedules[0].expression, found_text, None
         rec = decide(rec, DEFAULT_MIN_CONFIDENCE)
         return rec["recommended_schedule"], f"{found_text} {self._schedule_reason(rec)}", rec
 
-    def _plan(self, runs: Sequence[RunRecord], directory: Path, repository: str, predictor: Any) -> list[dict[str, Any]]:
+    def _plan(self, runs: Sequence[RunRecord], directory: Path, repository: str, predictor: Any,
+              pricing: "_Pricing") -> list[dict[str, Any]]:
         """The recommendations for the scheduled workflow files in ``directory`` (none without it)."""
         from .schedule import recommend
 
         if not directory.is_dir():
             return []
-        recs = recommend(runs, directory, repository=repository, now=self.clock(), predictor=predictor)["recommendations"]
+        recs = recommend(runs, directory, repository=repository, now=self.clock(), predictor=predictor,
+                         rates=pricing.table, public=pricing.public)["recommendations"]
         return [decide(rec, DEFAULT_MIN_CONFIDENCE) for rec in recs]
 
     @staticmethod
     def _recommendation_of(workflow: catalog.Workflow, recs: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
         return next((r for r in recs if r.get("workflow_key") == workflow.key
                      or (workflow.path and r.get("path") == workflow.path)), None)
+
+    def _cost_now(self, workflow: catalog.Workflow, seconds: float | None, workflows_dir: Any,
+                  pricing: "_Pricing") -> dict[str, Any] | None:
+        """The expected cost of a run starting now, for a workflow with no schedule: from its
+        measured runs, else its file's ``runs-on``; ``None`` with neither or no duration."""
+        from .cost.estimate import run_cost
+
+        measured = [r for r in self._runs_of(workflow) if r.jobs]
+        return run_cost(seconds, self._job_runners(workflow, workflows_dir), self.clock().date(), pricing.table,
+                        pricing.public, measured)
 
     @staticmethod
     def _schedule_reason(rec: Mapping[str, Any]) -> str:
@@ -464,14 +498,14 @@ class WorkflowOrchestratorAPI:
         return f"{verb}: {target} (schedule confidence {rec.get('confidence')})."
 
     def _prediction(self, workflow: catalog.Workflow, predictor: Any, workflows_dir: Any,
-                    plans: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+                    plans: dict[str, list[dict[str, Any]]], pricing: "_Pricing") -> dict[str, Any]:
         """The seed's prediction fields and ours; figures the history cannot give are ``None``.
 
         For a scheduled workflow the figures are those of the next run at the recommended slot,
         exactly as ``recommend`` shows them (one answer per question; ``prediction_for`` names
         the slot and tick); otherwise the learning stage's forecast for a run now.
         """
-        schedule, schedule_reason, rec = self._schedule_for(workflow, workflows_dir, predictor, plans)
+        schedule, schedule_reason, rec = self._schedule_for(workflow, workflows_dir, predictor, plans, pricing)
         slot = (rec or {}).get("prediction_for")
         current = ((rec or {}).get("slot_forecasts") or {}).get("current") or {}
         at = parse_time(current["at"]) if current.get("at") else None
@@ -488,7 +522,8 @@ class WorkflowOrchestratorAPI:
             "expected_duration_seconds": figures["expected_duration_seconds"],
             "duration_p90_seconds": figures["duration_p90_seconds"],
             "predicted_success_rate": figures["predicted_success_rate"],
-            "cost_per_run": rec.get("cost_per_run") if figures is rec else None,
+            "cost_per_run": (rec.get("cost_per_run") if figures is rec
+                             else self._cost_now(workflow, figures["expected_duration_seconds"], workflows_dir, pricing)),
             "prediction_for": slot if figures is rec else {"schedule": None, "at": format_time(self.clock()), "event": None},
             "resource_impact": described["resource_impact"],
             "reasoning": [*described["reasoning"], where, schedule_reason],
@@ -555,8 +590,11 @@ class WorkflowOrchestratorAPI:
 
     @_answers
     def predict_execution_time(self, workflow_name: str, repo: str | None = None,
-                               workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
-        """Expected duration (p50, p90), success probability, confidence and schedule for a workflow.
+                               workflows_dir: str | os.PathLike[str] | None = None, public: bool = False,
+                               rates: str | os.PathLike[str] | None = None) -> APIResponse:
+        """Expected duration (p50, p90), success probability, confidence and schedule for a workflow,
+        and the expected cost of its next run (``cost_per_run``; ``public`` and ``rates`` as in
+        :meth:`recommend`).
 
         An unknown name fails, but still answers the seed's fields (``None``, confidence 0), so
         code written against the design document's examples reads them without a ``KeyError``.
@@ -568,14 +606,15 @@ class WorkflowOrchestratorAPI:
         except WorkflowNotFound as exc:
             return APIResponse(False, str(exc), _unknown_prediction(workflow_name, str(exc)), error="WorkflowNotFound")
         predictor = self._predictor_or_none(workflows_dir, workflow.repository)
-        data = self._prediction(workflow, predictor, workflows_dir, plans={})
+        data = self._prediction(workflow, predictor, workflows_dir, plans={}, pricing=_Pricing.load(rates, public))
         if predictor is not None and predictor.knows(workflow.key):
             self._log_predictions(predictor, [RunContext(workflow.key, self.clock())], "predict")
         return APIResponse(True, f"Prediction for {workflow.label()}", data)
 
     @_answers
     def predict_batch(self, workflow_names: Sequence[str], repo: str | None = None,
-                      workflows_dir: str | os.PathLike[str] | None = None) -> APIResponse:
+                      workflows_dir: str | os.PathLike[str] | None = None, public: bool = False,
+                      rates: str | os.PathLike[str] | None = None) -> APIResponse:
         """``predict`` for several workflows at once: ``data["predictions"]`` maps each name, as
         given, to its prediction. An unknown name gets an entry with ``error`` and unknown
         figures, and makes the call fail (``success`` false) while the others are still answered."""
@@ -593,7 +632,8 @@ class WorkflowOrchestratorAPI:
         known = [w for w in targets.values() if isinstance(w, catalog.Workflow)]
         predictor = self._predictor_or_none(workflows_dir, repo) if known else None
         plans: dict[str, list[dict[str, Any]]] = {}
-        predictions = {name: self._prediction(t, predictor, workflows_dir, plans) if isinstance(t, catalog.Workflow)
+        pricing = _Pricing.load(rates, public)
+        predictions = {name: self._prediction(t, predictor, workflows_dir, plans, pricing) if isinstance(t, catalog.Workflow)
                        else _unknown_prediction(name, str(t)) for name, t in targets.items()}
         logged = [w for w in known if predictor is not None and predictor.knows(w.key)]
         if logged:

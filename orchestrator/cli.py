@@ -40,6 +40,15 @@ def _workflows_dir_option(parser: argparse.ArgumentParser) -> None:
                         help="where workflow files are (default .github/workflows)")
 
 
+def _pricing_options(parser: argparse.ArgumentParser) -> None:
+    """How a run is priced: the rate table, and whether standard runners are free."""
+    parser.add_argument("--rates", metavar="FILE",
+                        help="your runner rate table (JSON, the shape of orchestrator/cost/rates.json) instead of "
+                             "GitHub's list prices")
+    parser.add_argument("--public", action="store_true",
+                        help="the repository is public: standard GitHub-hosted runners are free")
+
+
 def _json_object(text: str) -> Any:
     try:
         return json.loads(text)
@@ -128,10 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("insights", "Success rate, duration and queue figures, busiest hour, trend and per-event view.",
                 lambda api, a: api.get_workflow_insights(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir,
-                                                         public=a.public))
+                                                         public=a.public, rates=a.rates))
     p.add_argument("--workflow", required=True, help="workflow name, path or id")
     _workflows_dir_option(p)
-    p.add_argument("--public", action="store_true", help="the repository is public: standard GitHub-hosted runners are free")
+    _pricing_options(p)
 
     p = command("history", "A workflow's runs, newest first, with derived duration, queue time and outcome.",
                 lambda api, a: api.get_execution_history(a.workflow, limit=a.limit, repo=a.repo))
@@ -163,14 +172,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help='JSON object, e.g. {"cpu_percent": 40, "memory_mb": 512, "api_calls": 12}')
 
     p = command("predict", "Expected duration (p50/p90), success probability, confidence and schedule of a workflow.",
-                lambda api, a: api.predict_execution_time(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir))
+                lambda api, a: api.predict_execution_time(a.workflow, repo=a.repo, workflows_dir=a.workflows_dir,
+                                                          public=a.public, rates=a.rates))
     p.add_argument("--workflow", required=True, help="workflow name, path or id")
     _workflows_dir_option(p)
+    _pricing_options(p)
 
     p = command("batch", "`predict` for several workflows at once.",
-                lambda api, a: api.predict_batch(a.workflows, repo=a.repo, workflows_dir=a.workflows_dir))
+                lambda api, a: api.predict_batch(a.workflows, repo=a.repo, workflows_dir=a.workflows_dir,
+                                                 public=a.public, rates=a.rates))
     p.add_argument("--workflows", nargs="+", required=True, help="workflow names, paths or ids")
     _workflows_dir_option(p)
+    _pricing_options(p)
 
     p = command("predict-runs", "Duration quantiles and success probability for a JSON array of run contexts.",
                 lambda api, a: api.predict_runs(_read_json_file(a.input), repo=a.repo, workflows_dir=a.workflows_dir))
@@ -195,9 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workflows", nargs="+", help="only these workflows (names or paths)")
     p.add_argument("--weights", type=_json_object,
                    help='slot-cost weights as JSON, e.g. {"failure": 1.0, "overlap": 0.1} (docs/schedule.md)')
-    p.add_argument("--rates", metavar="FILE",
-                   help="your runner rate table (JSON, the shape of orchestrator/cost/rates.json) instead of GitHub's list prices")
-    p.add_argument("--public", action="store_true", help="the repository is public: standard GitHub-hosted runners are free")
+    _pricing_options(p)
 
     p = command("apply", "Write the recommended crons into the workflow files (only the cron values change), "
                          "or propose them as one pull request.",

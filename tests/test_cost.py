@@ -219,3 +219,18 @@ def test_a_sync_with_a_jobs_budget_turns_estimates_into_measured_figures(fake_gi
     after = WorkflowOrchestratorAPI(data_dir=tmp_path / "store").get_workflow_insights("CI", workflows_dir=wf).data["cost"]
     assert after["measured_runs"] == result["jobs_measured"] and after["usd"] == pytest.approx(
         after["measured_runs"] * (2 * 0.006 + 3 * 0.062), abs=1e-4)
+
+
+def test_predict_prices_a_workflow_without_a_schedule_from_its_measured_jobs_and_public_makes_standard_runners_free(
+        tmp_path: Path) -> None:
+    from orchestrator import WorkflowOrchestratorAPI
+    from orchestrator.store import HistoryStore
+
+    runs = [_timed(_run(i, 130), (("macos-14",), 61), (("ubuntu-latest",), 5)) for i in range(12)]
+    HistoryStore.local(tmp_path / "store").commit(runs, message="test")
+    api = WorkflowOrchestratorAPI(data_dir=tmp_path / "store")
+    cost = api.predict_execution_time("nightly", workflows_dir=tmp_path / "none").data["cost_per_run"]
+    assert cost["estimated"] is False and cost["measured_runs"] == 12 and set(cost["by_sku"]) == {"linux", "macos"}
+    assert cost["usd"] > 0 and cost["public"] is False
+    free = api.predict_batch(["nightly"], workflows_dir=tmp_path / "none", public=True).data["predictions"]["nightly"]
+    assert free["cost_per_run"]["usd"] == 0 and free["cost_per_run"]["public"] is True

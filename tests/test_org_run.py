@@ -84,6 +84,8 @@ def test_plan_then_two_chunks_in_parallel_each_repository_on_its_own_branch(fake
     assert [r["repository"] for r in rows] == ["acme/api", "acme/lib", "acme/ops", "acme/web"]
     assert all(r["current_schedule"] == "0 3 * * *" and float(r["runs_per_30_days"]) == 30 for r in rows)
     assert "## " in (tmp_path / "summary.md").read_text()
+    # the store repository's default branch is asked once per job, not once per repository
+    assert sum(1 for e in fake_github.requests if e.method == "GET" and e.path == f"/repos/{STORE}") == len(chunks)
     # the source repositories were only read
     assert all(e.method == "GET" for e in fake_github.requests if e.path.startswith("/repos/acme/") and
                not e.path.startswith(f"/repos/{STORE}"))

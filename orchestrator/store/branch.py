@@ -27,11 +27,15 @@ _BRANCH = re.compile(r"^(?![/-])(?!.*(?:\.\.|//|@\{|\.lock(?:/|$)))[A-Za-z0-9._/
 class BranchBackend(Backend):
     """Store files on ``branch`` of ``repo`` (``OWNER/NAME``), read and written over REST."""
 
-    def __init__(self, client: GitHubClient, repo: str, branch: str) -> None:
+    def __init__(self, client: GitHubClient, repo: str, branch: str, default_branch: str | None = None) -> None:
+        """``default_branch``, when the caller already knows it (``org run`` asks once for all the
+        branches it writes), saves the ``GET /repos/{owner}/{repo}`` of the default-branch check."""
         if not _BRANCH.match(branch or ""):
             raise UsageError(f"--data-branch: {branch!r} is not valid; expected a branch name such as workflow-orchestrator-data")
         self.client, self.repo, self.branch = client, repo, branch
         self._checked = False
+        if default_branch is not None:
+            self._refuse_default(default_branch)
         self._trees: dict[str, str] = {}
         self._blobs: dict[str, bytes] = {}
 
@@ -86,9 +90,10 @@ class BranchBackend(Backend):
 
     def _check_not_default(self) -> None:
         """``GET /repos/{owner}/{repo}`` once: the default branch holds code, never our data."""
-        if self._checked:
-            return
-        default = self._get(f"/repos/{self.repo}").data.get("default_branch")
+        if not self._checked:
+            self._refuse_default(self._get(f"/repos/{self.repo}").data.get("default_branch"))
+
+    def _refuse_default(self, default: str | None) -> None:
         if default == self.branch:
             raise UsageError(f"--data-branch: {self.branch!r} is the default branch of {self.repo}; "
                              "refusing to write history there. Use a dedicated branch such as workflow-orchestrator-data")
