@@ -229,9 +229,12 @@ def main(argv: list[str] | None = None) -> int:
               "to the store repository")
 
         # org report as the report job runs it: its own process, so its peak memory is its own
-        # (this one holds the fake GitHub and every branch).
-        script = ("import resource, sys\nfrom orchestrator.cli import main\ncode = main(sys.argv[1:])\n"
-                  "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\nsys.exit(code)")
+        # (this one holds the fake GitHub and every branch). The peak is the process's VmHWM:
+        # getrusage's ru_maxrss survives exec, so a child started from this big process would
+        # report this one's size.
+        script = ("import re, sys\nfrom orchestrator.cli import main\ncode = main(sys.argv[1:])\n"
+                  "status = open('/proc/self/status').read()\n"
+                  "print(re.search(r'VmHWM:\\s+(\\d+)', status).group(1), file=sys.stderr)\nsys.exit(code)")
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", script, "org", "report", str(out), "--out", str(Path(scratch) / "summary.md"),
                                "--csv", str(Path(scratch) / "org.csv"), "--json"], capture_output=True, text=True, cwd=ROOT,

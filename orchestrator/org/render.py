@@ -72,7 +72,8 @@ def _header(report: Mapping[str, Any]) -> str:
         f"{_pct(runs['top_of_hour_share_after'])}** of {_num(runs['runs_per_day_before'], 0)} runs per day; busiest hour "
         f"{runs['peak_hour_before']['hour']:02d}:00 ({_num(runs['peak_hour_before']['runs_per_day'])} runs) → "
         f"{runs['peak_hour_after']['hour']:02d}:00 ({_num(runs['peak_hour_after']['runs_per_day'])} runs).",
-        f"- Estimated cost of scheduled runs: **{_usd(cost['usd_per_30_days'])} per 30 days**; about "
+        f"- Cost of scheduled runs: **{_usd(cost['usd_per_30_days'])} per 30 days** ({cost['measured_workflows']:,} "
+        f"workflows priced from measured jobs, {cost['estimated_workflows']:,} estimated); about "
         f"**{_num(cost['wasted_minutes_per_30_days'], 0)} job minutes per 30 days** go to runs expected to fail.",
         f"- Cross-repository conflicts on shared self-hosted runners after the recommendations: "
         f"**{conflicts['count']:,}** (before: {conflicts['count_before']:,}).",
@@ -139,8 +140,7 @@ def _groups_section(report: Mapping[str, Any]) -> str:
 
 def _cost_section(report: Mapping[str, Any]) -> str:
     cost = report["cost"]
-    parts = [f"### Cost\n\n{md(cost['note'], 1000)}\n\n{cost['measured_workflows']:,} workflows priced from measured jobs, "
-             f"{cost['estimated_workflows']:,} estimated."]
+    parts = [f"### Cost\n\n{md(cost['note'], 1000)}"]
     if cost["unpriced_workflows"]:
         parts.append(f"{cost['unpriced_workflows']:,} workflows have no price (no duration yet, or runners the rate "
                      "table cannot name) and are left out of the dollar figures.")
