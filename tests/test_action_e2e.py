@@ -274,3 +274,15 @@ def test_apply_without_a_workflow_token_fails_early_and_says_which_token(tmp_pat
     assert step.returncode == 1
     assert "apply-token" in step.stdout and "workflows write" in step.stdout and "GITHUB_TOKEN cannot" in step.stdout
     assert fake_github.request_count() == 0  # refused before any request
+
+
+def test_jobs_budget_measures_that_many_runs_and_stores_their_jobs_on_the_data_branch(tmp_path: Path,
+                                                                                     fake_github: FakeGitHub) -> None:
+    seed_history(fake_github)
+    step = run_entrypoint(tmp_path, fake_github, mode="sync", **{"jobs-budget": "4"})
+    assert step.returncode == 0, step.stdout[-2000:] + step.stderr[-2000:]
+    assert sum(1 for e in fake_github.requests if e.path.endswith("/jobs")) == 4
+    shards = {path: json.loads(body) for path, body in fake_github.branch_files(BRANCH).items() if path.startswith("runs/")}
+    measured = [row for doc in shards.values() if doc["schemaVersion"] == 2 for row in doc["rows"] if len(row) > 13]
+    assert len(measured) == 4 and all(doc["schemaVersion"] in (1, 2) for doc in shards.values())
+    assert_token_never_printed(step)

@@ -22,6 +22,7 @@ def test_defaults_match_action_yml() -> None:
     assert settings.workflows_dir == Path("/github/workspace") / inputs["workflows-dir"]["default"]
     assert settings.lookback_days == int(inputs["lookback-days"]["default"])
     assert settings.max_requests == int(inputs["max-requests"]["default"])
+    assert settings.jobs_budget == int(inputs["jobs-budget"]["default"]) == 0
     assert settings.min_confidence == float(inputs["min-confidence"]["default"])
     assert settings.timezone == inputs["timezone"]["default"]
     assert settings.mode == inputs["mode"]["default"]
@@ -39,6 +40,7 @@ def test_every_input_is_read_with_hyphens_kept() -> None:
         "INPUT_WORKFLOWS": "nightly.yml, Docs\n.github/workflows/x.yml,nightly.yml",
         "INPUT_LOOKBACK-DAYS": "0",
         "INPUT_MAX-REQUESTS": "50",
+        "INPUT_JOBS-BUDGET": "7",
         "INPUT_MIN-CONFIDENCE": "0.25",
         "INPUT_TIMEZONE": "Europe/Berlin",
         "INPUT_MODE": "Report",
@@ -49,6 +51,7 @@ def test_every_input_is_read_with_hyphens_kept() -> None:
     })
     s = load_settings(env)
     assert (s.repository, s.data_branch, s.lookback_days, s.max_requests) == ("other/repo", "history/data", 0, 50)
+    assert s.jobs_budget == 7
     assert s.workflows_dir == Path("/github/workspace/ci/workflows")
     assert s.workflows == ("nightly.yml", "Docs", ".github/workflows/x.yml")
     assert (s.min_confidence, s.timezone, s.mode, s.summary) == (0.25, "Europe/Berlin", "report", False)
@@ -74,6 +77,8 @@ def test_token_never_in_repr() -> None:
         ("LOOKBACK-DAYS", "-1", "whole days"),
         ("MAX-REQUESTS", "1", "from 2"),
         ("MAX-REQUESTS", "1e3", "whole number"),
+        ("JOBS-BUDGET", "-1", "from 0"),
+        ("JOBS-BUDGET", "all", "whole number"),
         ("MIN-CONFIDENCE", "1.5", "from 0 to 1"),
         ("MIN-CONFIDENCE", "nan", "from 0 to 1"),
         ("TIMEZONE", "Mars/Olympus", "IANA time zone"),

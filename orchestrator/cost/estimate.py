@@ -19,6 +19,7 @@ per SKU, scaled to the expected duration), and the estimate when not.
 from __future__ import annotations
 
 import math
+import statistics
 from collections import defaultdict
 from datetime import date
 from typing import Any, Iterable, Mapping, Sequence
@@ -80,15 +81,17 @@ def run_cost(
     """Expected USD and minutes of a run lasting ``duration_seconds``, priced on day ``on``.
 
     From the workflow's ``measured`` runs (those with jobs) when there are any: their mean billed
-    minutes per runner, scaled by the expected duration over theirs. Otherwise estimated from the
-    file's jobs (``runs-on`` labels). ``None`` when the duration or the jobs are unknown.
+    minutes per runner, scaled by the expected duration over their median one (the expected
+    duration is a median too, so a slot as fast as those runs costs what they cost on average).
+    Otherwise estimated from the file's jobs (``runs-on`` labels). ``None`` when the duration or
+    the jobs are unknown.
     """
     sample = sorted((r for r in measured if r.jobs), key=lambda r: r.created_at, reverse=True)[:MEASURED_SAMPLE]
     if duration_seconds is None or not (job_labels or sample):
         return None
     if sample:
-        mean_duration = sum(r.duration_seconds for r in sample) / len(sample)
-        scale = duration_seconds / mean_duration if mean_duration > 0 else 1.0
+        typical = statistics.median(r.duration_seconds for r in sample)
+        scale = duration_seconds / typical if typical > 0 else 1.0
         by_labels: dict[tuple[str, ...], float] = defaultdict(float)
         for run in sample:
             for _name, labels, billed in _measured_minutes(run.jobs or ()):

@@ -25,7 +25,7 @@ DEFAULT_WINDOW_SECONDS = 300.0
 FAILING_BELOW = 0.95
 _ESTIMATE_NOTE = (
     "Cost is each workflow's expected cost per run times the runs its crons schedule per 30 days. A workflow "
-    "whose jobs were measured through the jobs API (`org run --jobs N`) is priced job by job on the runners "
+    "whose jobs were measured through the jobs API (org run --jobs N) is priced job by job on the runners "
     "GitHub names; the others are estimated, every job billed as long as the run. Each job is rounded up to the "
     "minute at the rate table's price for its runner on the day of the next run; standard runners are free in "
     "public repositories. Wasted minutes are (1 − predicted success) × job minutes per run × runs per 30 days."

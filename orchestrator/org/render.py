@@ -72,8 +72,8 @@ def _header(report: Mapping[str, Any]) -> str:
         f"{_pct(runs['top_of_hour_share_after'])}** of {_num(runs['runs_per_day_before'], 0)} runs per day; busiest hour "
         f"{runs['peak_hour_before']['hour']:02d}:00 ({_num(runs['peak_hour_before']['runs_per_day'])} runs) → "
         f"{runs['peak_hour_after']['hour']:02d}:00 ({_num(runs['peak_hour_after']['runs_per_day'])} runs).",
-        f"- Cost of scheduled runs: **{_usd(cost['usd_per_30_days'])} per 30 days** ({cost['measured_workflows']:,} "
-        f"workflows priced from measured jobs, {cost['estimated_workflows']:,} estimated); about "
+        f"- Cost of scheduled runs: **{_usd(cost['usd_per_30_days'])} per 30 days** (workflows priced from measured "
+        f"jobs: {cost['measured_workflows']:,}, estimated: {cost['estimated_workflows']:,}); about "
         f"**{_num(cost['wasted_minutes_per_30_days'], 0)} job minutes per 30 days** go to runs expected to fail.",
         f"- Cross-repository conflicts on shared self-hosted runners after the recommendations: "
         f"**{conflicts['count']:,}** (before: {conflicts['count_before']:,}).",
