@@ -110,7 +110,7 @@ class P90Calibrator:
             levels.append({k: conformal_quantile(v.to_numpy()) for k, v in table if sizes[k] >= MIN_BUCKET})
         line = _Timeline.build(own_keys(train, train["workflow"].to_numpy(dtype=object))[known],
                                train["finished"].to_numpy(dtype=float)[known], {"r": residual[known]})
-        line.stats["q"] = _rolling(pd.Series(line.stats["r"]), line.keys, OWN_WINDOW, "quantile", LEVEL)
+        line.stats["q"] = _rolling(pd.Series(line.stats["r"]), line.codes, OWN_WINDOW, "quantile", LEVEL)
         line.stats["n"] = np.minimum(line.group_index() + 1.0, OWN_WINDOW)
         return {"global": overall, "levels": levels, "own": line}
 

@@ -56,16 +56,19 @@ class _Timeline:
     times: np.ndarray
     starts: dict
     stats: dict[str, np.ndarray]
+    #: Each row's group as an integer, one per key: what the rolling statistics group by (pandas
+    #: hashes object keys again on every ``groupby``; integers cost almost nothing).
+    codes: np.ndarray
 
     @classmethod
     def build(cls, keys: np.ndarray, times: np.ndarray, columns: dict[str, np.ndarray]) -> "_Timeline":
         codes, _ = pd.factorize(np.asarray(keys, dtype=object))  # hashing beats sorting strings
         order = np.lexsort((times, codes))
-        keys, times = keys[order], times[order]
-        change = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+        keys, times, codes = keys[order], times[order], codes[order]
+        change = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
         bounds = np.r_[change, len(keys)]
         starts = {keys[b]: (int(b), int(e)) for b, e in zip(bounds[:-1], bounds[1:])}
-        return cls(keys, times, starts, {name: np.asarray(col)[order] for name, col in columns.items()})
+        return cls(keys, times, starts, {name: np.asarray(col)[order] for name, col in columns.items()}, codes)
 
     def group_index(self) -> np.ndarray:
         """Position of each row inside its group (0 for the first run)."""
@@ -175,13 +178,13 @@ class History:
         keep = np.isfinite(departure)
         keys = _actor_keys(workflow, judged["actor"].to_numpy(dtype=object))[keep]
         line = _Timeline.build(keys, judged["finished"].to_numpy()[keep], {"departure": departure[keep]})
-        line.stats["ewm"] = _ewm(pd.Series(line.stats["departure"]), line.keys, 0.3)
+        line.stats["ewm"] = _ewm(pd.Series(line.stats["departure"]), line.codes, 0.3)
         return line
 
     @staticmethod
     def _workflow_timeline(keys: np.ndarray, finished: np.ndarray, base: dict) -> _Timeline:
         line = _Timeline.build(keys, finished, base)
-        groups, duration, success = line.keys, line.stats["duration"], line.stats["success"]
+        groups, duration, success = line.codes, line.stats["duration"], line.stats["success"]
         # A run whose length is unknown still counts for outcomes; "last value" is the last known.
         line.stats["last_duration"] = pd.Series(duration).groupby(groups, sort=False).ffill().to_numpy()
         log_d = pd.Series(np.log1p(duration))
@@ -220,8 +223,8 @@ class History:
         line = _Timeline.build(keys, finished, base)
         line.stats.update(
             n=line.group_index() + 1.0,
-            med20=_rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median"),
-            succ_ewm=_ewm(pd.Series(line.stats["success"]), line.keys, 0.3),
+            med20=_rolling(pd.Series(line.stats["duration"]), line.codes, 20, "median"),
+            succ_ewm=_ewm(pd.Series(line.stats["success"]), line.codes, 0.3),
         )
         return line
 
@@ -230,13 +233,13 @@ class History:
         """Median of the last 20 durations per key (a workflow's successes, its failures, its runs
         at one hour)."""
         line = _Timeline.build(keys, finished, {"duration": duration})
-        line.stats["med20"] = _rolling(pd.Series(line.stats["duration"]), line.keys, 20, "median")
+        line.stats["med20"] = _rolling(pd.Series(line.stats["duration"]), line.codes, 20, "median")
         return line
 
     @staticmethod
     def _mean_timeline(keys: np.ndarray, finished: np.ndarray, duration: np.ndarray) -> _Timeline:
         line = _Timeline.build(keys, finished, {"duration": duration})
-        line.stats["mean"] = _expanding_mean(pd.Series(line.stats["duration"]), line.keys)
+        line.stats["mean"] = _expanding_mean(pd.Series(line.stats["duration"]), line.codes)
         return line
 
     @staticmethod
@@ -246,8 +249,8 @@ class History:
         series = pd.Series(line.stats["duration"])
         line.stats.update(
             n=line.group_index() + 1.0,
-            last=series.groupby(line.keys, sort=False).ffill().to_numpy(),
-            med5=_rolling(series, line.keys, 5, "median"),
+            last=series.groupby(line.codes, sort=False).ffill().to_numpy(),
+            med5=_rolling(series, line.codes, 5, "median"),
         )
         return line
 
