@@ -147,3 +147,15 @@ def test_after_a_304_an_open_run_beyond_the_first_page_is_still_followed(fake_gi
     result = sync(HistoryStore.local(tmp_path), REPO, client)
     assert [e.status for e in fake_github.requests[before:]] == [304, 304, 200]
     assert result["runs_updated"] == 1 and result["open_runs"] == 0
+
+
+def test_a_run_whose_jobs_cannot_be_read_stays_unmeasured_and_the_sync_goes_on(fake_github: FakeGitHub, make_client: Any,
+                                                                              tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(3, NOW - timedelta(hours=2), spacing=timedelta(minutes=10)))
+    fake_github.set_jobs(3, [{"labels": [{"not": "a label"}], "seconds": 60}])
+    fake_github.set_jobs(2, [{"labels": ["x" * 5000], "seconds": 60}])
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=3)
+    assert result["complete"] and result["jobs_measured"] == 1 and result["runs_added"] == 3
+    assert result["jobs_unreadable"] == 2 and result["runs_skipped"] == 0
+    runs = {r.id: r for r in HistoryStore.local(tmp_path).runs()}
+    assert runs[3].jobs is None and runs[2].jobs is None and runs[1].jobs is not None

@@ -92,6 +92,8 @@ class _Collected:
     #: Run attempts whose jobs this sync measured ("id.attempt" → created), and the requests that took.
     measured: dict[str, str] = field(default_factory=dict)
     job_requests: int = 0
+    #: Runs whose jobs answer held a job that could not be read (so they stay estimated).
+    jobs_unreadable: int = 0
 
     def add(self, raw: Any, repo: str) -> RunRecord | None:
         """Normalise one listed run; returns it (stored or not) for the listing's cursor, or
@@ -185,6 +187,7 @@ class _Sync:
         if jobs:
             out["jobs_measured"] = len(self.seen.measured)
             out["job_requests"] = self.seen.job_requests
+            out["jobs_unreadable"] = self.seen.jobs_unreadable
         if self.stopped is not None and not isinstance(self.stopped, SyncInterrupted):
             raise self.stopped
         return out
@@ -448,7 +451,11 @@ class _Sync:
                                            {"per_page": PER_PAGE})
             left -= 1
             while response.status == 200:
-                timings.extend(t for job in (response.data or {}).get("jobs", []) if (t := JobTiming.from_api(job)) is not None)
+                try:
+                    timings.extend(t for job in (response.data or {}).get("jobs", []) if (t := JobTiming.from_api(job)) is not None)
+                except (ValidationError, AttributeError, TypeError):  # a job we cannot read: the run stays unmeasured
+                    self.seen.jobs_unreadable += 1
+                    break
                 link = response.next_link()
                 if not link:
                     self.seen.runs[run.key] = replace(run, jobs=tuple(timings))
