@@ -138,3 +138,13 @@ def test_measured_jobs_turn_an_estimate_into_a_priced_figure_in_the_org_report(f
     skus = {s["sku"]: s for s in data["cost"]["by_sku"]}
     assert cost["minutes_by_sku"] == {"linux": 2, "macos": 4}  # 100 s and 200 s, each job rounded up
     assert skus["macos"]["job_minutes_per_30_days"] == 4 * 30 and skus["macos"]["usd_per_30_days"] == 0  # public: free
+
+
+def test_org_run_refuses_a_negative_jobs_budget_before_asking_github(capsys: Any, tmp_path: Path) -> None:
+    from orchestrator.cli import main
+
+    code = main(["--json", "org", "run", "--repositories", "acme/api", "--store-repo", STORE, "--jobs", "-1",
+                 "--out", str(tmp_path / "reports")])
+    body = json.loads(capsys.readouterr().out)
+    assert code == 2 and body["error"] == "ValidationError" and "--jobs" in body["message"]
+    assert not (tmp_path / "reports").exists()

@@ -147,6 +147,8 @@ def run_response(repositories: str | Sequence[str], store_repo: str, out: str | 
     from ..source.github import ClientSettings, GitHubClient
 
     names = parse_repositories(repositories)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0:
+        raise ValidationError("--jobs", jobs, "a whole number ≥ 0 (runs per repository whose jobs are measured)")
     if not _REPOSITORY.match(store_repo or ""):
         raise ValidationError("store-repo", store_repo, "OWNER/NAME of the repository that keeps the histories")
     client = GitHubClient(ClientSettings.resolve(api_url=api_url, token_env=token_env))
