@@ -13,6 +13,7 @@ import functools
 import hashlib
 import os
 import platform
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -101,6 +102,10 @@ def _unknown_figures() -> dict[str, Any]:
     """The prediction figures of a workflow nothing is known about: unknown, and no confidence."""
     return {"confidence": 0.0, "expected_duration_seconds": None, "duration_p90_seconds": None,
             "predicted_success_rate": None, "resource_impact": None, "measured_error": None, "baselines": None}
+
+
+#: A store file's top-level version, found without parsing it (inside strings JSON escapes the quotes).
+_SCHEMA_VERSION = re.compile(rb'"schemaVersion":(\d+)')
 
 
 @dataclass(frozen=True)
@@ -244,7 +249,10 @@ class WorkflowOrchestratorAPI:
             "store": self.store.location(),
             "readable": True,
             "initialised": self.store.is_initialised(),
-            "schema_version": SCHEMA_VERSION,
+            # The newest format any file of the store is in, and the newest this tool reads.
+            "schema_version": max((int(m.group(1)) for b in files.values()
+                                   if (m := _SCHEMA_VERSION.search(b))), default=1),
+            "reads_schema_version": SCHEMA_VERSION,
             "runs": len(runs),
             "workflows": len(catalog.workflows(runs)),
             "repositories": sorted({r.repository for r in runs}),
@@ -487,7 +495,7 @@ class WorkflowOrchestratorAPI:
         measured runs, else its file's ``runs-on``; ``None`` with neither or no duration."""
         from .cost.estimate import run_cost
 
-        measured = [r for r in self._runs_of(workflow) if r.jobs]
+        measured = [r for r in self._runs_of(workflow) if r.jobs is not None]
         return run_cost(seconds, self._job_runners(workflow, workflows_dir), self.clock().date(), pricing.table,
                         pricing.public, measured)
 

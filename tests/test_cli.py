@@ -72,7 +72,7 @@ def test_unknown_workflow_lists_close_matches(store, capsys):
 def test_health(store, capsys):
     code, body = run_json(capsys, "--data", str(store), "health")
     assert code == 0 and body["data"]["runs"] == 25 and body["data"]["workflows"] == 2
-    assert body["data"]["schema_version"] == 2  # the newest store files this version reads
+    assert body["data"]["schema_version"] == 1 and body["data"]["reads_schema_version"] == 2  # no job timings stored
 
 
 def test_record_then_merge_with_synced_run(store, capsys, tmp_path):

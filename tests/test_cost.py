@@ -234,3 +234,20 @@ def test_predict_prices_a_workflow_without_a_schedule_from_its_measured_jobs_and
     assert cost["usd"] > 0 and cost["public"] is False
     free = api.predict_batch(["nightly"], workflows_dir=tmp_path / "none", public=True).data["predictions"]["nightly"]
     assert free["cost_per_run"]["usd"] == 0 and free["cost_per_run"]["public"] is True
+
+
+def test_labels_that_only_contain_arm_are_not_arm_and_a_group_of_larger_runners_is_hosted() -> None:
+    assert sku_for(("farm-linux",)) == "linux" and sku_for(("warm-pool-linux-8-cores",)) == "linux_8_core"
+    assert sku_for(labels_of({"group": "big", "labels": "ubuntu-22.04-16core"})) == "linux_16_core"
+    assert sku_for(labels_of({"group": "ours", "labels": ["linux", "x64"]})) == "self-hosted"
+
+
+def test_health_says_the_newest_format_the_store_holds(tmp_path: Path) -> None:
+    from orchestrator import WorkflowOrchestratorAPI
+    from orchestrator.store import HistoryStore
+
+    HistoryStore.local(tmp_path).commit([_run(1, 60)], message="test")
+    assert WorkflowOrchestratorAPI(data_dir=tmp_path).health_check().data["schema_version"] == 1
+    HistoryStore.local(tmp_path).commit([_timed(_run(2, 60), (("ubuntu-latest",), 60))], message="test")
+    health = WorkflowOrchestratorAPI(data_dir=tmp_path).health_check().data
+    assert health["schema_version"] == 2 and health["reads_schema_version"] == 2

@@ -159,3 +159,28 @@ def test_a_run_whose_jobs_cannot_be_read_stays_unmeasured_and_the_sync_goes_on(f
     assert result["jobs_unreadable"] == 2 and result["runs_skipped"] == 0
     runs = {r.id: r for r in HistoryStore.local(tmp_path).runs()}
     assert runs[3].jobs is None and runs[2].jobs is None and runs[1].jobs is not None
+
+
+def test_a_jobs_page_that_fails_leaves_the_run_unmeasured_keeps_the_sync_and_is_not_asked_again(
+        fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(3, NOW - timedelta(hours=3), spacing=timedelta(minutes=10)))
+    fake_github.set_jobs(3, [{"labels": ["ubuntu-latest"], "seconds": 10}] * 150)  # two pages of jobs
+    fake_github.inject_faults(error_rate=1.0, statuses=(404,), after=3)  # workflows, runs, jobs page 1 answer
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=5)
+    fake_github.clear_faults()
+    assert result["complete"] and result["runs_added"] == 3 and result["jobs_measured"] == 0
+    assert all(r.jobs is None for r in HistoryStore.local(tmp_path).runs())
+    fake_github.seed_runs(make_runs(1, NOW - timedelta(minutes=5), first_id=4))
+    before = len(fake_github.requests)
+    again = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=5)
+    asked = [e.path.split("/")[-4] for e in fake_github.requests[before:] if e.path.endswith("/jobs")]
+    assert "3" not in asked and "4" in asked and again["jobs_measured"] >= 1  # given up on, not retried every sync
+
+
+def test_a_run_with_more_job_pages_than_the_budget_left_is_skipped_not_half_measured(
+        fake_github: FakeGitHub, make_client: Any, tmp_path: Path) -> None:
+    fake_github.seed_runs(make_runs(2, NOW - timedelta(hours=3), spacing=timedelta(minutes=10)))
+    fake_github.set_jobs(2, [{"labels": ["ubuntu-latest"], "seconds": 10}] * 350)  # four pages: page one says so
+    result = sync(HistoryStore.local(tmp_path), REPO, make_client(), max_requests=20, jobs=2)
+    runs = {r.id: r for r in HistoryStore.local(tmp_path).runs()}
+    assert runs[2].jobs is None and runs[1].jobs is not None and result["job_requests"] == 2

@@ -86,7 +86,8 @@ def run_cost(
     Otherwise estimated from the file's jobs (``runs-on`` labels). ``None`` when the duration or
     the jobs are unknown.
     """
-    sample = sorted((r for r in measured if r.jobs), key=lambda r: r.created_at, reverse=True)[:MEASURED_SAMPLE]
+    # A measured run where every job was skipped (``jobs == ()``) counts: it cost nothing.
+    sample = sorted((r for r in measured if r.jobs is not None), key=lambda r: r.created_at, reverse=True)[:MEASURED_SAMPLE]
     if duration_seconds is None or not (job_labels or sample):
         return None
     if sample:
@@ -116,7 +117,7 @@ def history_cost(runs: Sequence[RunRecord], job_labels: Mapping[str, Sequence[st
     day, from its measured jobs when it has them), with the minutes spent on failed runs; ``None``
     with nothing to price."""
     done = [r for r in runs if r.completed]
-    if not done or not (job_labels or any(r.jobs for r in done)):
+    if not done or not (job_labels or any(r.jobs is not None for r in done)):
         return None
     end = max(r.created_at for r in done)
     recent = [r for r in done if (end - r.created_at).days < days]
@@ -133,7 +134,7 @@ def history_cost(runs: Sequence[RunRecord], job_labels: Mapping[str, Sequence[st
     wasted = sum(c["minutes"] for r, c in priced if c and r.outcome == "failure")
     return {
         "days": days, "runs": len(recent), "usd": round(usd, 4), "minutes": round(minutes, 1),
-        "usd_per_run": round(usd / len(recent), 6) if recent else None,
+        "usd_per_run": round(usd / len(priced), 6) if priced else None,
         "minutes_on_failed_runs": round(wasted, 1), "public": public,
         "measured_runs": measured, "estimated": measured < len(recent),
         "unpriced_jobs": sorted({job for _, c in priced if c for job in c["unpriced_jobs"]}),

@@ -22,6 +22,8 @@ __all__ = ["labels_of", "sku_for", "is_standard", "UNKNOWN"]
 
 UNKNOWN = "unknown"
 _CORES = re.compile(r"(\d+)[-_]?cores?\b")
+#: ``arm`` or ``arm64`` as a word of a label (``ubuntu-24.04-arm``, ``linux-arm64-4core``; not ``farm``).
+_ARM = re.compile(r"(?:^|[^a-z0-9])arm(?:64)?(?:$|[^a-z0-9])")
 #: The labels of GitHub's standard hosted images (``macos-14-large`` and friends are larger runners).
 _STANDARD_LABEL = re.compile(r"^(?:(?:ubuntu|windows|macos)-(?:latest|\d+(?:\.\d+)?)(?:-arm|-intel)?|ubuntu-slim|windows-11-arm)$")
 
@@ -35,7 +37,10 @@ def labels_of(runs_on: Any) -> tuple[str, ...]:
     if isinstance(runs_on, dict):
         labels = runs_on.get("labels")
         found = labels_of(labels) if labels is not None else ()
-        return (*found, SELF_HOSTED) if "group" in runs_on else found
+        # A group is self-hosted unless its labels name a GitHub-hosted larger runner (those are
+        # reached through runner groups too: ``{group: big, labels: ubuntu-22.04-16core}``).
+        hosted = any(_CORES.search(str(v).lower()) or is_standard((str(v),)) for v in found)
+        return (*found, SELF_HOSTED) if "group" in runs_on and not hosted else found
     return ()
 
 
@@ -57,7 +62,7 @@ def sku_for(labels: Sequence[str]) -> str:
         return "macos_xl" if "xlarge" in text else "macos_l" if "large" in text else "macos"
     if "gpu" in text:
         return "windows_4_core_gpu" if windows else "linux_4_core_gpu"
-    if "arm" in text:
+    if _ARM.search(text):
         return f"{'windows' if windows else 'linux'}_{cores or 2}_core_arm"
     if windows:
         return f"windows_{cores}_core" if cores and cores > 2 else "windows"

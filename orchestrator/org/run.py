@@ -77,7 +77,7 @@ def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_
     out.mkdir(parents=True, exist_ok=True)
     started = client.requests
     results = []
-    store_default: str | None = None  # asked once, for every branch this job writes
+    store_default: str | None = None  # asked once, for every branch this job writes (None: each backend asks)
     for repository in repositories:
         left = None if max_requests is None else max_requests - (client.requests - started)
         report: dict[str, Any] = {"repository": repository, "generated_at": format_time(now or datetime.now(timezone.utc)),
@@ -86,7 +86,7 @@ def run_repositories(client: "GitHubClient", repositories: Sequence[str], store_
             if left is not None and left <= 0:
                 raise _Skipped("the job's request budget is spent; the next run goes on from here")
             if store_default is None:
-                store_default = str(ok(store_client, "GET", f"/repos/{store_repo}").data.get("default_branch"))
+                store_default = ok(store_client, "GET", f"/repos/{store_repo}").data.get("default_branch") or None
             api = WorkflowOrchestratorAPI(
                 store=HistoryStore(BranchBackend(store_client, store_repo, data_branch(repository), store_default)),
                 client=client)

@@ -163,7 +163,7 @@ def _price(rec: dict[str, Any], plan: WorkflowPlan, table: RateTable, public: bo
     """``cost_per_run`` of each slot's next run (the figure follows the slot, as durations do),
     from the workflow's runs with measured jobs when it has any."""
     file = plan.file
-    measured = [r for r in plan.runs if r.jobs]
+    measured = [r for r in plan.runs if r.jobs is not None]
     for slot in rec["slot_forecasts"].values():
         at = datetime.fromisoformat(slot["at"].replace("Z", "+00:00")).date() if slot.get("at") else None
         slot["cost_per_run"] = run_cost(slot["expected_duration_seconds"], file.job_runners, at, table, public, measured) if at else None

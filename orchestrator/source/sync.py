@@ -89,8 +89,10 @@ class _Collected:
     closed: set[str] = field(default_factory=set)
     #: Runs read but not stored, by reason (a bad field, or a duration GitHub never allows).
     skipped: Counter[str] = field(default_factory=Counter)
-    #: Run attempts whose jobs this sync measured ("id.attempt" → created), and the requests that took.
-    measured: dict[str, str] = field(default_factory=dict)
+    #: Run attempts whose jobs this sync asked about ("id.attempt" → created), how many of them it
+    #: measured, and the requests that took.
+    asked: dict[str, str] = field(default_factory=dict)
+    measured: int = 0
     job_requests: int = 0
     #: Runs whose jobs answer held a job that could not be read (so they stay estimated).
     jobs_unreadable: int = 0
@@ -153,7 +155,7 @@ class _Sync:
             if listed:
                 self._refresh_open(prev, progress)
                 if jobs:
-                    self._fetch_jobs(jobs, base.get("measured", {}))
+                    self._fetch_jobs(jobs, base.get("jobs_asked", {}))
                 if prime and not progress.pending and not self._nothing_to_save(base, prev, progress, workflows, etags):
                     self._prime_next_window(progress, etags)
         except SyncInterrupted as exc:
@@ -185,7 +187,7 @@ class _Sync:
             "warnings": self.warnings,
         }
         if jobs:
-            out["jobs_measured"] = len(self.seen.measured)
+            out["jobs_measured"] = self.seen.measured
             out["job_requests"] = self.seen.job_requests
             out["jobs_unreadable"] = self.seen.jobs_unreadable
         if self.stopped is not None and not isinstance(self.stopped, SyncInterrupted):
@@ -213,9 +215,9 @@ class _Sync:
             return MergeResult()
         mine = progress.to_json()
         mine.update(workflows=workflows, etags=etags, last_sync=format_time(self.client.server_time or datetime.now(timezone.utc)))
-        measured = _still_listed({**base.get("measured", {}), **self.seen.measured}, progress, self.overlap)
-        if measured:
-            mine["measured"] = measured
+        asked = _still_listed({**base.get("jobs_asked", {}), **self.seen.asked}, progress, self.overlap)
+        if asked:
+            mine["jobs_asked"] = asked
 
         def update(state: dict[str, Any]) -> dict[str, Any]:
             repos = state.setdefault("sync", {})
@@ -224,6 +226,9 @@ class _Sync:
                 repos[self.repo] = mine
             else:
                 repos[self.repo] = {**mine, **_Progress.load(current, self.repo).union(progress, self.seen.closed).to_json()}
+                theirs = _still_listed({**current.get("jobs_asked", {}), **mine.get("jobs_asked", {})}, progress, self.overlap)
+                if theirs:  # another writer's asked runs are not asked again either
+                    repos[self.repo]["jobs_asked"] = theirs
             state["last_sync"] = max(str(t) for t in (state.get("last_sync"), mine["last_sync"]) if t)
             return state
 
@@ -428,56 +433,74 @@ class _Sync:
                 self.seen.add(response.data, self.repo)
             progress.open = {k: v for k, v in {**progress.open, **self.seen.opened}.items() if k not in self.seen.closed}
 
-    def _fetch_jobs(self, limit: int, measured_before: Mapping[str, str]) -> None:
+    def _fetch_jobs(self, limit: int, asked_before: Mapping[str, str]) -> None:
         """``GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs``.
 
-        At most ``limit`` requests, on completed runs this sync listed and no earlier sync
-        measured, taken in turn across workflows (newest first within each): every workflow's
-        cost gets a measured run before any gets a second. A run whose jobs do not fit in what is
-        left (more than 100 jobs page on) is not half-measured. Job timings are a refinement, so
-        running out of budget here still ends the sync as complete.
+        At most ``limit`` requests, on completed runs this sync listed whose stored version has no
+        jobs and that no sync within the overlap asked about (``asked_before``: measured, or given
+        up on), taken in turn across workflows (newest first within each): every workflow's cost
+        gets a measured run before any gets a second. A run is asked about once: one whose answer
+        fails, holds a job that cannot be read, or has more pages of jobs (over 100) than the
+        budget has left is given up on rather than retried every sync, and never half-measured.
+        Job timings are a refinement, so no failure here fails the sync.
         """
+        stored = {r.key: r for r in self.store.runs()}
         by_workflow: dict[str, list[RunRecord]] = {}
         for run in sorted(self.seen.runs.values(), key=lambda r: r.created_at, reverse=True):
-            if run.completed and _attempt_key(run) not in measured_before:
+            known = stored.get(run.key)
+            if run.completed and _attempt_key(run) not in asked_before and (known is None or known.jobs is None):
                 by_workflow.setdefault(run.workflow_key, []).append(run)
         turns = [run for group in zip_longest(*by_workflow.values()) for run in group if run is not None]
         left = limit
         for run in turns:
             if left <= 0 or self.client.budget_left == 0:
-                return
-            timings: list[JobTiming] = []
-            response = self.client.request("GET", f"/repos/{self.repo}/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs",
-                                           {"per_page": PER_PAGE})
-            left -= 1
-            while response.status == 200:
-                try:
-                    timings.extend(t for job in (response.data or {}).get("jobs", []) if (t := JobTiming.from_api(job)) is not None)
-                except (ValidationError, AttributeError, TypeError):  # a job we cannot read: the run stays unmeasured
-                    self.seen.jobs_unreadable += 1
-                    break
-                link = response.next_link()
-                if not link:
-                    self.seen.runs[run.key] = replace(run, jobs=tuple(timings))
-                    self.seen.measured[_attempt_key(run)] = format_time(run.created_at) or ""
-                    break
-                if left <= 0 or self.client.budget_left == 0:
-                    break
-                response = self.client.get(link)
-                left -= 1
-            self.seen.job_requests = limit - left
+                break
+            self.seen.asked[_attempt_key(run)] = format_time(run.created_at) or ""
+            timings = self._jobs_of(run, left)
+            left -= timings[1]
+            if timings[0] is not None:
+                self.seen.runs[run.key] = replace(run, jobs=timings[0])
+                self.seen.measured += 1
+        self.seen.job_requests = limit - left
+
+    def _jobs_of(self, run: RunRecord, left: int) -> tuple[tuple[JobTiming, ...] | None, int]:
+        """The jobs of one run attempt (``None`` when they cannot all be had), and the requests spent."""
+        path = f"/repos/{self.repo}/actions/runs/{run.id}/attempts/{run.run_attempt}/jobs"
+        timings: list[JobTiming] = []
+        spent = 0
+        response = self.client.request("GET", path, {"per_page": PER_PAGE})
+        while True:
+            spent += 1
+            if response.status != 200:
+                return None, spent
+            data = response.data if isinstance(response.data, Mapping) else {}
+            total = data.get("total_count")
+            if spent == 1 and isinstance(total, int) and -(-total // PER_PAGE) > left:
+                return None, spent  # more pages than the budget has left: not worth half a run
+            try:
+                timings.extend(t for job in data.get("jobs") or [] if (t := JobTiming.from_api(job)) is not None)
+            except (ValidationError, AttributeError, TypeError):  # a job we cannot read: the run stays unmeasured
+                self.seen.jobs_unreadable += 1
+                return None, spent
+            link = response.next_link()
+            if not link:
+                return tuple(timings), spent
+            if spent >= left or self.client.budget_left == 0:
+                return None, spent
+            response = self.client.request("GET", link)
 
 
 def _attempt_key(run: RunRecord) -> str:
     return f"{run.id}.{run.run_attempt}"
 
 
-def _still_listed(measured: Mapping[str, str], progress: "_Progress", overlap: timedelta) -> dict[str, str]:
-    """The measured runs the next sync lists again (within its overlap), so it skips their jobs."""
+def _still_listed(asked: Mapping[str, str], progress: "_Progress", overlap: timedelta) -> dict[str, str]:
+    """The runs asked about that the next sync lists again (within its overlap), so it skips them;
+    older ones it never lists, and the store's copy of a measured run carries its jobs."""
     if progress.synced_through is None:
         return {}
     lower = _day_start(progress.synced_through - overlap)
-    return {rid: created for rid, created in sorted(measured.items()) if (parse_time(created) or lower) >= lower}
+    return {rid: created for rid, created in sorted(asked.items()) if (parse_time(created) or lower) >= lower}
 
 
 def _day_start(moment: datetime) -> datetime:

@@ -18,8 +18,9 @@ from ..model import JobTiming, ResourceUsage, RunRecord
 from ..version import __version__
 
 #: The newest file version this tool reads. Files are written at the lowest version that can hold
-#: them: a runs shard is version 2 only when it holds job timings (its extra ``jobs`` column), so
-#: an older tool keeps reading every other file and refuses, by name, only the ones it would misread.
+#: them: a runs shard is version 2 only when it holds job timings (its extra ``jobs`` column). A
+#: store without job timings therefore stays readable by a tool that predates them; one with them
+#: is refused by such a tool, naming the shard, and never misread.
 SCHEMA_VERSION = 2
 RUN_COLUMNS_V1 = ["id", "attempt", "number", "workflow", "event", "branch", "status", "conclusion",
                   "created", "started", "updated", "actor", "usage"]
